@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers on this machine, installing and starting
+# Debian's docker.io when it is missing. Idempotent: a running engine is left
+# alone. Where the host's capability bounding set lacks CAP_SYS_RESOURCE
+# (privileged containers then fail with "unable to apply caps"), registers a
+# runc wrapper that drops that one capability, so kind nodes can start.
+set -euo pipefail
+
+log() { printf 'ensure-docker: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+if docker info >/dev/null 2>&1; then
+  log "engine already running ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+  exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+  die "no Docker engine answers and this is not root: start Docker yourself (or run this script as root)"
+fi
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  command -v apt-get >/dev/null 2>&1 || die "no dockerd and no apt-get: install a Docker engine by hand"
+  log "installing docker.io from Debian"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io jq >/tmp/ensure-docker-apt.log 2>&1 \
+    || { tail -20 /tmp/ensure-docker-apt.log >&2; die "apt-get install docker.io failed (log: /tmp/ensure-docker-apt.log)"; }
+fi
+command -v jq >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq >/dev/null 2>&1 \
+  || die "jq is needed for the runc wrapper and could not be installed"
+
+# CAP_SYS_RESOURCE is bit 24 of CapBnd.
+capbnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+mkdir -p /etc/docker
+if (( (16#$capbnd >> 24 & 1) == 0 )); then
+  log "CapBnd=$capbnd lacks CAP_SYS_RESOURCE: registering the runc-nosysresource runtime"
+  cat >/usr/local/sbin/runc-nosysresource <<'WRAP'
+#!/usr/bin/env bash
+# runc wrapper: drop CAP_SYS_RESOURCE (absent from this host's bounding set)
+# from the OCI spec of create/run (--bundle) and from exec's --process file.
+strip() {
+  [ -f "$1" ] || return 0
+  local tmp; tmp=$(mktemp "$1.XXXX")
+  jq '(if .process then .process else . end) |=
+        (if .capabilities then .capabilities |= with_entries(.value |= (if type == "array" then map(select(. != "CAP_SYS_RESOURCE")) else . end)) else . end)' \
+     "$1" >"$tmp" && mv "$tmp" "$1"
+}
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    --bundle|-b) strip "${args[$((i + 1))]}/config.json" ;;
+    --bundle=*) strip "${args[$i]#--bundle=}/config.json" ;;
+    --process|-p) strip "${args[$((i + 1))]}" ;;
+    --process=*) strip "${args[$i]#--process=}" ;;
+  esac
+done
+exec /usr/sbin/runc "$@"
+WRAP
+  chmod 0755 /usr/local/sbin/runc-nosysresource
+  cat >/etc/docker/daemon.json <<'JSON'
+{
+  "runtimes": {"runc-nosysresource": {"path": "/usr/local/sbin/runc-nosysresource"}},
+  "default-runtime": "runc-nosysresource"
+}
+JSON
+else
+  log "CapBnd=$capbnd has CAP_SYS_RESOURCE: plain runc"
+fi
+
+if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+  systemctl restart docker || die "systemctl restart docker failed: journalctl -u docker"
+else
+  log "starting containerd and dockerd in the background (logs: /var/log/dockerd.log)"
+  pgrep -x containerd >/dev/null || (nohup containerd >/var/log/containerd.log 2>&1 &)
+  for _ in $(seq 1 30); do [ -S /run/containerd/containerd.sock ] && break; sleep 0.5; done
+  nohup dockerd --containerd=/run/containerd/containerd.sock >/var/log/dockerd.log 2>&1 &
+fi
+for _ in $(seq 1 60); do
+  if docker info >/dev/null 2>&1; then
+    log "engine running ($(docker version --format '{{.Server.Version}}'))"
+    exit 0
+  fi
+  sleep 1
+done
+tail -20 /var/log/dockerd.log >&2 || true
+die "dockerd did not answer within 60 s (log: /var/log/dockerd.log)"
