@@ -1,0 +1,100 @@
+"""Run a real ``celery worker`` subprocess (the container's command) for a test, then stop it.
+
+    with CeleryWorker(redis.env(), name="w1") as w:
+        w.wait_ready(); ...; w.sigterm(); w.wait_exit()   # or w.sigkill()
+
+The worker runs in its own session: ``sigterm()`` signals the main process only
+(as the kubelet signals PID 1), ``sigkill()`` kills the whole process group
+(main process and pool child, as a container kill does).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+QUEUES = "high_priority,low_priority,default"
+
+
+class CeleryWorker:
+    def __init__(self, env: dict[str, str], name: str = "w1", queues: str = QUEUES,
+                 extra_args: tuple[str, ...] = (), remap_sigterm: bool = True):
+        self.name = name
+        self.hostname = f"{name}@unit"
+        self.queues = queues
+        self.extra_args = tuple(extra_args)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "CELERY_"))}
+        self.env.update({"PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"})
+        if remap_sigterm:  # as the Dockerfile does: SIGTERM -> cold shutdown with soft-shutdown wait
+            self.env["REMAP_SIGTERM"] = "SIGQUIT"
+        else:
+            self.env.pop("REMAP_SIGTERM", None)
+        self.env.update(env)
+        self.proc: subprocess.Popen | None = None
+        self.tmpdir = tempfile.mkdtemp(prefix=f"unit-celery-{name}-")
+        self.logfile = Path(self.tmpdir, "worker.log")
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "worker.tasks", "worker", "--loglevel=INFO",
+                "-Q", self.queues, "-n", self.hostname, *self.extra_args]
+
+    def start(self) -> "CeleryWorker":
+        self._log = open(self.logfile, "wb")
+        self.proc = subprocess.Popen(self.command(), cwd=self.tmpdir, env=self.env,
+                                     stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def output(self) -> str:
+        return self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker {self.name} exited ({self.proc.returncode}) before "
+                                   f"{text!r}:\n{self.output()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"worker {self.name}: no {text!r} in {timeout}s:\n{self.output()[-3000:]}")
+            time.sleep(0.05)
+
+    def wait_ready(self, timeout: float = 30.0) -> "CeleryWorker":
+        self.wait_for(" ready.", timeout)
+        return self
+
+    def sigterm(self) -> None:
+        os.kill(self.proc.pid, signal.SIGTERM)
+
+    def sigkill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
+
+    def wait_exit(self, timeout: float = 30.0) -> int:
+        return self.proc.wait(timeout)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        try:  # this worker's session only: main process and pool children
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._log.close()
+
+    def __enter__(self) -> "CeleryWorker":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

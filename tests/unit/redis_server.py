@@ -1,0 +1,97 @@
+"""Start a real redis-server (Debian package ``redis-server``) for a test, then stop it.
+
+    with RedisServer(password="s3cret") as server:
+        server.url, server.port, server.client()   # redis.Redis with the password
+
+No persistence, bound to 127.0.0.1 on a free port, data dir in a temp dir.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+MISSING = ("redis-server not found on PATH ({exe!r}): the unit tests need a real Redis; "
+           "install the Debian package `redis-server` (apt-get install -y redis-server)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self, password: str = "unit-test-pw", executable: str = "redis-server",
+                 startup_timeout: float = 10.0):
+        self.password = password
+        self.executable = executable
+        self.startup_timeout = startup_timeout
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        self.tmpdir: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://:{self.password}@{self.host}:{self.port}/0"
+
+    def env(self) -> dict[str, str]:
+        """The worker.config variables that point at this server."""
+        return {"REDIS_HOST": self.host, "REDIS_PORT": str(self.port), "REDIS_DB": "0",
+                "REDIS_PASSWORD": self.password}
+
+    def client(self, **kw):
+        import redis
+        return redis.Redis(host=self.host, port=self.port, password=self.password, **kw)
+
+    def start(self) -> "RedisServer":
+        exe = shutil.which(self.executable)
+        if exe is None:
+            raise RuntimeError(MISSING.format(exe=self.executable))
+        self.tmpdir = tempfile.mkdtemp(prefix="unit-redis-")
+        self.port = free_port()
+        self.log = Path(self.tmpdir, "redis.log")
+        args = [exe, "--port", str(self.port), "--bind", self.host, "--dir", self.tmpdir,
+                "--requirepass", self.password, "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--logfile", str(self.log)]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            if self.proc.poll() is not None:
+                log = self.log.read_text() if self.log.exists() else ""
+                self.stop()
+                raise RuntimeError(f"redis-server exited with {self.proc.returncode}: {log[-2000:]}")
+            try:
+                if self.client(socket_timeout=1).ping():
+                    return self
+            except Exception:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not answer PING on port {self.port} "
+                                   f"within {self.startup_timeout}s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+    def __enter__(self) -> "RedisServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

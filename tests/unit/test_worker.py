@@ -1,0 +1,279 @@
+"""Unit tests of the Celery worker against a real redis-server and real `celery worker` processes.
+
+What KEDA's Redis scaler sees is `LLEN <queue>`; these tests check that the
+worker's settings keep that number honest and that no task is lost when a
+worker pod is killed (SIGKILL) or scaled in (SIGTERM).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from celery_worker import REPO, CeleryWorker  # noqa: E402
+from redis_server import MISSING, RedisServer  # noqa: E402
+
+from worker import config  # noqa: E402
+from worker.producer import Accounting, collect, enqueue, expected_sums  # noqa: E402
+from worker.tasks import make_app  # noqa: E402
+
+PASSWORD = "unit-S3cret-pw"
+FAST = {"UNACKED_RESTORE_INTERVAL": "1", "SOFT_SHUTDOWN_TIMEOUT": "1", "TASK_SLEEP_SECONDS": "0"}
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    with RedisServer(password=PASSWORD) as server:  # raises, naming the Debian package, if missing
+        yield server
+
+
+@pytest.fixture
+def redis(redis_server):
+    client = redis_server.client()
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def env(redis_server):
+    return redis_server.env() | FAST
+
+
+@pytest.fixture
+def app(env):
+    application = make_app(env, name="unit-producer")
+    yield application
+    application.close()
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def result_meta(app, task_id):
+    return app.backend.get_task_meta(task_id)
+
+
+# --- helpers and configuration ------------------------------------------------------------
+
+def test_missing_redis_server_names_the_debian_package():
+    with pytest.raises(RuntimeError) as err:
+        RedisServer(executable="redis-server-not-installed").start()
+    assert "redis-server" in str(err.value) and "apt-get install" in str(err.value)
+    assert "Debian package" in MISSING
+
+
+def test_config_from_env_and_masked_url():
+    env = {"REDIS_HOST": "redis.default", "REDIS_PORT": "6380", "REDIS_DB": "2",
+           "REDIS_PASSWORD": "p@ss/w:rd", "VISIBILITY_TIMEOUT": "7"}
+    s = config.settings_from_env(env)
+    assert s["broker_url"] == s["result_backend"] == "redis://:p%40ss%2Fw%3Ard@redis.default:6380/2"
+    assert config.mask_url(s["broker_url"]) == "redis://:***@redis.default:6380/2"
+    assert config.mask_url("redis://localhost:6379/0") == "redis://localhost:6379/0"
+    assert s["broker_transport_options"]["visibility_timeout"] == 7
+    assert s["broker_transport_options"]["priority_steps"] == [0]
+    assert [q.name for q in s["task_queues"]] == ["high_priority", "low_priority", "default"]
+    assert s["task_default_queue"] == "default"
+    assert (s["task_acks_late"], s["task_reject_on_worker_lost"]) == (True, True)
+    assert (s["worker_prefetch_multiplier"], s["worker_concurrency"]) == (1, 1)
+    assert s["worker_soft_shutdown_timeout"] > 0 and s["worker_enable_soft_shutdown_on_idle"]
+    defaults = config.settings_from_env({})
+    assert defaults["broker_url"] == "redis://localhost:6379/0"
+    assert config.task_sleep_seconds({}) == 1.0
+
+
+# --- the list KEDA measures ------------------------------------------------------------------
+
+def test_tasks_wait_in_the_plain_list_keda_measures(redis, app):
+    enqueue(app, 5, "high_priority", sleep=0)
+    app.send_task(config.TASK_NAME, args=(1, 1), queue="high_priority", priority=9)
+    enqueue(app, 2, "low_priority")
+    app.send_task(config.TASK_NAME, args=(2, 2))  # no queue: routed to `default`
+    assert redis.llen("high_priority") == 6  # the prioritized one too: one priority step
+    assert redis.llen("low_priority") == 2
+    assert redis.llen("default") == 1
+    assert not [k for k in redis.keys("*") if b"\x06\x16" in k], "no hidden priority lists"
+    time.sleep(0.5)  # nobody consumes: the backlog stays visible
+    assert redis.llen("high_priority") == 6
+
+
+def test_prefetch_one_holds_at_most_one_unacked_message(redis, app, env):
+    n = 8
+    results = enqueue(app, n, "high_priority", sleep=0.4)
+    assert redis.llen("high_priority") == n
+    samples = []
+    with CeleryWorker(env, name="prefetch") as w:
+        w.wait_ready()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            llen, unacked = redis.llen("high_priority"), redis.hlen("unacked")
+            done = sum(1 for r in results if result_meta(app, r.id)["status"] == "SUCCESS")
+            samples.append((llen, unacked, done))
+            if done == n:
+                break
+            time.sleep(0.05)
+    assert samples[-1][2] == n, f"not all done: {samples[-5:]}"
+    assert max(u for _, u, _ in samples) <= 1, "prefetch took more than one message"
+    # backlog seen by KEDA = everything not done minus at most the one being worked on
+    for llen, unacked, done in samples:
+        assert llen >= n - done - 1, (llen, unacked, done)
+    seen = sorted({llen for llen, _, _ in samples}, reverse=True)
+    assert len(seen) >= n - 2, f"LLEN should step down one by one, saw {seen}"
+    acc = collect(results, timeout=5)
+    assert acc.ok and acc.received == n and set(acc.by_worker) == {"prefetch@unit"}, acc.summary()
+
+
+def test_results_have_the_right_sums(redis, app, env):
+    with CeleryWorker(env, name="sums") as w:
+        w.wait_ready()
+        results = enqueue(app, 20, "high_priority", sleep=0, start=100)
+        results += enqueue(app, 3, "default", sleep=0, start=200)
+        results += enqueue(app, 3, "low_priority", sleep=0, start=300)
+        expected = expected_sums(20, 100) + expected_sums(3, 200) + expected_sums(3, 300)
+        acc = collect(results, timeout=30, expected=expected)
+    assert acc.ok, acc.summary()
+    assert acc.received == 26 and [r.get(timeout=1) for r in results[:3]] == [200, 202, 204]
+    assert redis.llen("high_priority") == 0
+
+
+# --- no task lost -----------------------------------------------------------------------------
+
+def test_sigkilled_worker_task_is_redelivered_to_another_worker(redis, app, env):
+    env = env | {"VISIBILITY_TIMEOUT": "3"}  # > task time (2 s), so a live worker never loses it
+    with CeleryWorker(env, name="victim") as victim:
+        victim.wait_ready()
+        [result] = enqueue(app, 1, "high_priority", sleep=2)
+        victim.wait_for("add(0, 0)", 10)
+        assert redis.llen("high_priority") == 0 and redis.hlen("unacked") == 1
+        victim.sigkill()  # pod killed mid-task: no ack, no requeue by the worker itself
+    assert result_meta(app, result.id)["status"] == "PENDING"
+    assert redis.hlen("unacked") == 1
+    with CeleryWorker(env, name="rescuer") as rescuer:
+        rescuer.wait_ready()
+        acc = collect([result], timeout=20)
+        assert "redelivered=True" in rescuer.output()
+    assert acc.ok, acc.summary()
+    assert acc.by_worker == {"rescuer@unit": 1}
+    assert redis.hlen("unacked") == 0 and redis.llen("high_priority") == 0
+
+
+def test_sigterm_lets_a_short_task_finish(redis, app, env):
+    env = env | {"SOFT_SHUTDOWN_TIMEOUT": "4", "VISIBILITY_TIMEOUT": "60"}
+    with CeleryWorker(env, name="finisher") as w:
+        w.wait_ready()
+        results = enqueue(app, 3, "high_priority", sleep=1.5)
+        w.wait_for("add(0, 0)", 10)
+        w.sigterm()  # what the kubelet sends at scale-in
+        w.wait_exit(20)
+    assert result_meta(app, results[0].id)["status"] == "SUCCESS"
+    assert result_meta(app, results[0].id)["result"] == 0
+    # the two never started are still in the list for the next worker (and for KEDA)
+    assert redis.llen("high_priority") == 2 and redis.hlen("unacked") == 0
+    with CeleryWorker(env, name="next") as w:
+        w.wait_ready()
+        acc = collect(results, timeout=20)
+    assert acc.ok, acc.summary()
+
+
+def test_sigterm_requeues_a_long_task(redis, app, env):
+    # visibility timeout 60 s: the requeue must come from the shutdown, not from the sweep.
+    env = env | {"SOFT_SHUTDOWN_TIMEOUT": "1", "VISIBILITY_TIMEOUT": "60"}
+    with CeleryWorker(env, name="quitter") as w:
+        w.wait_ready()
+        [result] = enqueue(app, 1, "high_priority", sleep=30)
+        w.wait_for("add(0, 0)", 10)
+        t0 = time.monotonic()
+        w.sigterm()
+        w.wait_exit(20)
+        assert time.monotonic() - t0 < 10
+        assert "Restoring 1 unacknowledged message" in w.output()
+    assert result_meta(app, result.id)["status"] == "PENDING"
+    assert redis.llen("high_priority") == 1 and redis.hlen("unacked") == 0  # back where KEDA sees it
+    with CeleryWorker(env, name="finisher2") as w:
+        w.wait_ready()
+        acc = collect([result], timeout=5)
+        assert acc.missing == [result.id]  # still running its 30 s...
+    # ...we only needed to see it picked up again
+    assert "redelivered=True" in w.output()
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+def test_worker_output_never_shows_the_password(redis, app, env):
+    with CeleryWorker(env, name="banner") as w:
+        w.wait_ready()
+        collect(enqueue(app, 1, "high_priority", sleep=0), timeout=10)
+        out = w.output()
+    assert PASSWORD not in out
+    assert "redis://:**@127.0.0.1" in out  # celery's banner masks it
+    assert "broker=redis://:***@127.0.0.1" in out  # so does our ready line
+
+
+# --- producer accounting ------------------------------------------------------------------------
+
+def test_accounting_reports_missing_wrong_and_duplicates(redis, app, env):
+    with CeleryWorker(env, name="acct", queues="high_priority") as w:
+        w.wait_ready()
+        done = enqueue(app, 4, "high_priority", sleep=0)
+        stuck = enqueue(app, 2, "low_priority", sleep=0, start=10)  # nobody consumes low_priority
+        acc = collect(done, timeout=15)
+        assert acc.ok and acc.received == 4 and acc.expected == 4, acc.summary()
+
+        progress: list[tuple[int, float]] = []
+        acc = collect(done + stuck, timeout=1.0, expected=expected_sums(4) + expected_sums(2, 10),
+                      on_progress=lambda a, t: progress.append((a.received, t)), progress_every=0.2)
+        assert isinstance(acc, Accounting) and not acc.ok
+        assert acc.missing == [r.id for r in stuck] and acc.received == 4
+        assert 1.0 <= acc.elapsed < 3 and progress and progress[-1][0] == 4
+
+        wrong = collect(done, timeout=5, expected=[0, 2, 5, 6])
+        assert wrong.wrong == {done[2].id: (5, 4)} and not wrong.missing and not wrong.ok
+
+        dup = collect(done + done[:2], timeout=5, expected=expected_sums(4) + expected_sums(2))
+        assert dup.duplicates == 2 and dup.expected == 4 and dup.received == 4 and not dup.ok
+
+        failing = app.send_task(config.TASK_NAME, args=(1, "x"), queue="high_priority")
+        bad = collect([failing], timeout=10, expected=[2])
+        assert list(bad.failed) == [failing.id] and "TypeError" in bad.failed[failing.id]
+
+
+def run_producer(env, *args, timeout=60):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")}
+    full_env.update(env, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, "-m", "worker.producer", *args], env=full_env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_producer_cli_succeeds_and_masks_the_password(redis, env):
+    with CeleryWorker(env, name="cli") as w:
+        w.wait_ready()
+        p = run_producer(env, "--count", "12", "--queue", "high_priority", "--sleep", "0",
+                         "--timeout", "30")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert PASSWORD not in p.stdout + p.stderr
+    assert "broker: redis://:***@127.0.0.1" in p.stdout
+    assert "enqueued 12/12" in p.stdout and "OK expected=12 received=12 missing=0" in p.stdout
+
+
+def test_producer_cli_exits_nonzero_on_loss(redis, env):
+    p = run_producer(env, "--count", "3", "--queue", "low_priority", "--timeout", "1")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "LOSS expected=3 received=0 missing=3" in p.stdout and p.stdout.count("MISSING ") == 3
+    assert redis.llen("low_priority") == 3
+    p = run_producer(env, "--count", "4", "--queue", "default", "--no-wait")
+    assert p.returncode == 0 and redis.llen("default") == 4

@@ -1,0 +1,127 @@
+"""Celery settings read from the environment.
+
+Imported by ``worker.tasks`` (``settings_from_env()``) and usable on its own
+as a celeryconfig module: ``app.config_from_object("worker.config")`` picks up
+the lower-case module attributes computed at import time.
+
+Environment (defaults in brackets):
+  REDIS_HOST [localhost], REDIS_PORT [6379], REDIS_DB [0],
+  REDIS_PASSWORD [empty; from a Secret in k8s, never printed],
+  TASK_SLEEP_SECONDS [1], VISIBILITY_TIMEOUT [300], RESULT_EXPIRES [3600],
+  SOFT_SHUTDOWN_TIMEOUT [10], UNACKED_RESTORE_INTERVAL [10].
+"""
+from __future__ import annotations
+
+import os
+from typing import Mapping
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from kombu import Exchange, Queue
+
+QUEUE_NAMES = ("high_priority", "low_priority", "default")
+DEFAULT_QUEUE = "default"
+TASK_NAME = "worker.tasks.add"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    return int(raw) if raw.strip() else default
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "")
+    return float(raw) if raw.strip() else default
+
+
+def redis_url(env: Mapping[str, str] | None = None) -> str:
+    """The broker/result URL, password included (do not print it: see mask_url)."""
+    env = os.environ if env is None else env
+    host = env.get("REDIS_HOST") or "localhost"
+    port = _int(env, "REDIS_PORT", 6379)
+    db = _int(env, "REDIS_DB", 0)
+    password = env.get("REDIS_PASSWORD") or ""
+    auth = f":{quote(password, safe='')}@" if password else ""
+    return f"redis://{auth}{host}:{port}/{db}"
+
+
+def mask_url(url: str) -> str:
+    """Replace the password of a URL by ``***`` (user and host kept)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def task_sleep_seconds(env: Mapping[str, str] | None = None) -> float:
+    return _float(os.environ if env is None else env, "TASK_SLEEP_SECONDS", 1.0)
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> dict:
+    """All Celery settings, as a dict for ``app.conf.update``."""
+    env = os.environ if env is None else env
+    url = redis_url(env)
+    return {
+        "broker_url": url,
+        "result_backend": url,
+        "task_queues": tuple(
+            Queue(name, Exchange(name, type="direct"), routing_key=name)
+            for name in QUEUE_NAMES
+        ),
+        "task_default_queue": DEFAULT_QUEUE,
+        "task_default_exchange": DEFAULT_QUEUE,
+        "task_default_routing_key": DEFAULT_QUEUE,
+        # add goes to `default` unless the caller names a queue; apply_async(queue=...) wins over a route.
+        "task_routes": {TASK_NAME: {"queue": DEFAULT_QUEUE}},
+        # Ack after the task ran, so a pod killed mid-task leaves its message in `unacked` for redelivery.
+        "task_acks_late": True,
+        # A pool child that dies (OOM, SIGKILL) requeues its message instead of acking it as failed.
+        "task_reject_on_worker_lost": True,
+        # Reserve one message at a time: prefetched messages leave the list, hiding backlog from KEDA's LLEN.
+        "worker_prefetch_multiplier": 1,
+        # One task per pod: KEDA scales pods, so one pod = one unit of work (and at most one unacked message).
+        "worker_concurrency": 1,
+        "broker_transport_options": {
+            # Unacked messages older than this go back to their list (recovery of SIGKILLed pods).
+            "visibility_timeout": _int(env, "VISIBILITY_TIMEOUT", 300),
+            # Sweep for expired unacked messages every N s (kombu default is ~100 s: 10 s x throttle 10).
+            "unacked_restore_interval": _int(env, "UNACKED_RESTORE_INTERVAL", 10),
+            "unacked_restore_throttle": 1,
+            # One priority step: every message, whatever its priority, lands in the plain list `<queue>`
+            # that KEDA LLENs, never in the hidden `<queue>\x06\x16N` priority lists.
+            "priority_steps": [0],
+            # Poll the worker's queues in turn (no queue starves); does not change where messages land.
+            "queue_order_strategy": "round_robin",
+        },
+        "result_backend_transport_options": {"retry_on_timeout": True},
+        # Results are read once by the producer; expire them so Redis does not grow run after run.
+        "result_expires": _int(env, "RESULT_EXPIRES", 3600),
+        # Store worker hostname (and args) with each result: which pod ran which task, no extra keys.
+        "result_extended": True,
+        # Celery 5.5+ soft shutdown: on cold shutdown (SIGTERM remapped to SIGQUIT by REMAP_SIGTERM=SIGQUIT)
+        # let the running task finish for up to this long, then cancel it so its message is requeued.
+        # Keep it below the pod's terminationGracePeriodSeconds.
+        "worker_soft_shutdown_timeout": _float(env, "SOFT_SHUTDOWN_TIMEOUT", 10.0),
+        # Also run the soft-shutdown wait when idle, so reserved (unacked) messages are restored on exit;
+        # costs SOFT_SHUTDOWN_TIMEOUT seconds per idle pod at scale-in.
+        "worker_enable_soft_shutdown_on_idle": True,
+        # If Redis drops, cancel running tasks (they are requeued by acks_late) rather than finish blind.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # Keep retrying Redis at startup (pods may start before Redis is ready).
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        # Events are not needed by the suite; keep the worker quiet on the broker.
+        "worker_send_task_events": False,
+    }
+
+
+# celeryconfig-module style: lower-case attributes, computed from the environment at import.
+globals().update(settings_from_env())

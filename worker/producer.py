@@ -1,0 +1,194 @@
+"""Enqueue ``add(i, i)`` tasks and account for every result.
+
+CLI:  python -m worker.producer --count 500 --queue high_priority [--sleep S]
+                                [--wait/--no-wait] [--timeout T] [--start N]
+Exit code: 0 all results present and right, 1 some missing/wrong/failed, 2 usage.
+
+Library (reused by the e2e suite; works with any Celery app pointed at the
+Redis, e.g. ``worker.tasks.make_app({...})`` through a port-forward):
+  results = enqueue(app, count, queue, sleep)          # -> list[AsyncResult]
+  acc = collect(results, timeout, on_progress)          # -> Accounting
+  acc.ok, acc.missing, acc.wrong, acc.duplicates, acc.by_worker
+
+Duplicates: the Redis result backend keeps one result per task id, so a task
+that ran twice under the same id (at-least-once: acks_late redelivery) is seen
+once (the worker logs ``redelivered=True`` for it); ``duplicates`` counts task
+ids handed to ``collect`` more than once (e.g. result lists of two runs merged).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from celery import Celery
+from celery.result import AsyncResult
+
+from worker import config
+
+ProgressFn = Callable[["Accounting", float], None]
+
+
+def expected_sums(count: int, start: int = 0) -> list[int]:
+    """The sums ``enqueue(..., start=start)`` expects, in enqueue order."""
+    return [2 * i for i in range(start, start + count)]
+
+
+def enqueue(app: Celery, count: int, queue: str, sleep: float | None = None,
+            start: int = 0, on_progress: Callable[[int, int], None] | None = None,
+            progress_every: int = 100) -> list[AsyncResult]:
+    """Send ``add(i, i)`` for i in [start, start+count) to ``queue``; one broker connection."""
+    kwargs = {} if sleep is None else {"sleep": sleep}
+    results: list[AsyncResult] = []
+    with app.producer_or_acquire() as producer:
+        for n, i in enumerate(range(start, start + count), 1):
+            results.append(app.send_task(config.TASK_NAME, args=(i, i), kwargs=kwargs,
+                                         queue=queue, producer=producer))
+            if on_progress and (n % progress_every == 0 or n == count):
+                on_progress(n, count)
+    return results
+
+
+@dataclass
+class Accounting:
+    expected: int = 0                       # distinct task ids to account for
+    received: int = 0                       # ids with a SUCCESS result (right or wrong)
+    wrong: dict[str, tuple[int, object]] = field(default_factory=dict)  # id -> (expected, got)
+    failed: dict[str, str] = field(default_factory=dict)                # id -> state/exception
+    missing: list[str] = field(default_factory=list)                    # ids without a result
+    duplicates: int = 0
+    by_worker: Counter = field(default_factory=Counter)                 # hostname -> results
+    done: set = field(default_factory=set, repr=False)                  # ids with a final state
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.wrong or self.failed or self.duplicates)
+
+    def summary(self) -> str:
+        return (f"expected={self.expected} received={self.received} missing={len(self.missing)} "
+                f"wrong={len(self.wrong)} failed={len(self.failed)} duplicates={self.duplicates} "
+                f"workers={len(self.by_worker)} elapsed={self.elapsed:.1f}s")
+
+
+def _fetch_metas(backend, ids: Sequence[str]) -> dict[str, dict]:
+    """Task metadata for the ids that have one; one MGET per chunk on a Redis backend."""
+    metas: dict[str, dict] = {}
+    client = getattr(backend, "client", None)
+    if client is not None and hasattr(backend, "get_key_for_task"):
+        for at in range(0, len(ids), 500):
+            chunk = ids[at:at + 500]
+            values = client.mget([backend.get_key_for_task(i) for i in chunk])
+            for task_id, raw in zip(chunk, values):
+                if raw is not None:
+                    metas[task_id] = backend.decode_result(raw)
+        return metas
+    for task_id in ids:  # any other backend: one read per id
+        meta = backend.get_task_meta(task_id)
+        if meta.get("status") not in (None, "PENDING"):
+            metas[task_id] = meta
+    return metas
+
+
+def collect(results: Iterable[AsyncResult], timeout: float, on_progress: ProgressFn | None = None,
+            expected: Sequence[int] | None = None, poll_interval: float = 0.5,
+            progress_every: float = 2.0) -> Accounting:
+    """Wait up to ``timeout`` s for every result; check each sum against ``expected``.
+
+    ``expected[k]`` is the sum for ``results[k]`` (default ``2*k``: what
+    ``enqueue(..., start=0)`` sends). ``on_progress(acc, elapsed)`` is called
+    every ``progress_every`` s and once at the end.
+    """
+    results = list(results)
+    expected = list(expected) if expected is not None else expected_sums(len(results))
+    if len(expected) != len(results):
+        raise ValueError(f"{len(results)} results but {len(expected)} expected sums")
+    acc = Accounting()
+    want: dict[str, int] = {}
+    for r, value in zip(results, expected):
+        if r.id in want:
+            acc.duplicates += 1
+        else:
+            want[r.id] = value
+    acc.expected = len(want)
+    if not results:
+        return acc
+    backend = results[0].backend
+    pending = list(want)
+    t0 = time.monotonic()
+    last_report = t0
+    while True:
+        for task_id, meta in _fetch_metas(backend, pending).items():
+            state = meta.get("status")
+            if state == "SUCCESS":
+                got = meta.get("result")
+                acc.received += 1
+                acc.by_worker[meta.get("worker") or "?"] += 1
+                if got != want[task_id]:
+                    acc.wrong[task_id] = (want[task_id], got)
+            elif state in ("FAILURE", "REVOKED"):
+                acc.failed[task_id] = f"{state}: {meta.get('result')!r}"
+            else:  # STARTED/RETRY: not final yet
+                continue
+            acc.done.add(task_id)
+        pending = [i for i in pending if i not in acc.done]
+        now = time.monotonic()
+        acc.elapsed = now - t0
+        acc.missing = list(pending)
+        if not pending or acc.elapsed >= timeout:
+            break
+        if on_progress and now - last_report >= progress_every:
+            on_progress(acc, acc.elapsed)
+            last_report = now
+        time.sleep(min(poll_interval, max(0.0, timeout - acc.elapsed)))
+    if on_progress:
+        on_progress(acc, acc.elapsed)
+    return acc
+
+
+def _print_progress(acc: Accounting, elapsed: float) -> None:
+    print(f"results {acc.received}/{acc.expected} missing={len(acc.missing)} "
+          f"wrong={len(acc.wrong)} failed={len(acc.failed)} elapsed={elapsed:.1f}s", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m worker.producer", description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=500, help="tasks to enqueue (default 500)")
+    parser.add_argument("--queue", default="high_priority", choices=config.QUEUE_NAMES)
+    parser.add_argument("--sleep", type=float, default=None,
+                        help="seconds each task sleeps (default: the worker's TASK_SLEEP_SECONDS)")
+    parser.add_argument("--start", type=int, default=0, help="first i of add(i, i) (default 0)")
+    parser.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True,
+                        help="wait for all results and check them (default: --wait)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="bound on --wait, seconds (default 600)")
+    args = parser.parse_args(argv)
+    if args.count < 0:
+        parser.error("--count must be >= 0")
+
+    from worker.tasks import app  # configured from the environment
+
+    print(f"broker: {config.mask_url(app.conf.broker_url)} queue: {args.queue} count: {args.count}", flush=True)
+    t0 = time.monotonic()
+    results = enqueue(app, args.count, args.queue, args.sleep, start=args.start,
+                      on_progress=lambda n, total: print(f"enqueued {n}/{total}", flush=True))
+    print(f"enqueued {len(results)} tasks in {time.monotonic() - t0:.1f}s", flush=True)
+    if not args.wait:
+        return 0
+    acc = collect(results, args.timeout, _print_progress, expected=expected_sums(args.count, args.start))
+    for host, n in sorted(acc.by_worker.items()):
+        print(f"worker {host}: {n} results")
+    for task_id, (want, got) in list(acc.wrong.items())[:20]:
+        print(f"WRONG {task_id}: expected {want}, got {got!r}")
+    for task_id, why in list(acc.failed.items())[:20]:
+        print(f"FAILED {task_id}: {why}")
+    for task_id in acc.missing[:20]:
+        print(f"MISSING {task_id}")
+    print(("OK " if acc.ok else "LOSS ") + acc.summary(), flush=True)
+    return 0 if acc.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""The Celery app and its one task, ``add``.
+
+Run a worker:  celery -A worker.tasks worker --loglevel=INFO -Q high_priority,low_priority,default
+(concurrency, prefetch and the rest come from worker.config / the environment).
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from typing import Mapping
+
+from celery import Celery
+from celery.signals import worker_ready
+
+from worker import config
+
+log = logging.getLogger(__name__)
+
+
+def make_app(env: Mapping[str, str] | None = None, name: str = "worker") -> Celery:
+    """A Celery app configured from ``env`` (default: os.environ)."""
+    app = Celery(name)
+    app.conf.update(config.settings_from_env(env))
+    return app
+
+
+app = make_app()
+
+
+@app.task(name=config.TASK_NAME, bind=True)
+def add(self, x, y, sleep=None):
+    """Sleep TASK_SLEEP_SECONDS (or ``sleep``), then return x + y.
+
+    The hostname that ran it is stored with the result (result_extended) and
+    logged, so the producer side can tell which pod did the work.
+    """
+    seconds = config.task_sleep_seconds() if sleep is None else float(sleep)
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    log.info("add(%s, %s) id=%s sleep=%.2fs redelivered=%s host=%s",
+             x, y, self.request.id, seconds, redelivered, self.request.hostname or socket.gethostname())
+    if seconds > 0:
+        time.sleep(seconds)
+    return x + y
+
+
+@worker_ready.connect
+def _announce(sender=None, **_):
+    # The banner already masks the password; say it once more in our own words.
+    log.info("worker ready: broker=%s queues=%s concurrency=%s prefetch=%s",
+             config.mask_url(app.conf.broker_url), ",".join(config.QUEUE_NAMES),
+             app.conf.worker_concurrency, app.conf.worker_prefetch_multiplier)
