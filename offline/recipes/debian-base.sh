@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# version: $DEBIAN_SUITE
+# deps:
 # Debian minbase rootfs from Debian's mirror, imported as the base of every
 # image the offline build makes (no registry holds a base image for us).
 set -euo pipefail

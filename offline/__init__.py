@@ -1,0 +1,1 @@
+"""Offline mode: build every image and tool the suite needs from source."""

@@ -1,0 +1,112 @@
+"""Discover build recipes and the order they run in.
+
+A recipe is `offline/recipes/<component>.sh`; its header says what the cache is
+keyed on (`# version: <shell expression>`), what it needs first
+(`# deps: a b`) and which extra files feed it (`# inputs: offline/node`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OFFLINE_DIR = Path(__file__).resolve().parent
+RECIPE_DIR = OFFLINE_DIR / "recipes"
+_HEADER = re.compile(r"^#\s*(version|deps|inputs):\s*(.*?)\s*$")
+_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+class RecipeError(Exception):
+    """A recipe set that cannot be built: unknown component, cycle, bad header."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    path: Path
+    version_expr: str
+    deps: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    text: str = field(default="", repr=False)
+
+    def version(self, pins: dict[str, str]) -> str:
+        """The version this recipe builds, with the pins substituted."""
+        return _VAR.sub(lambda m: pins.get(m.group(1), ""), self.version_expr)
+
+
+def parse(path: Path) -> Recipe:
+    text = path.read_text()
+    header: dict[str, str] = {}
+    for line in text.splitlines()[:30]:
+        m = _HEADER.match(line)
+        if m:
+            header[m.group(1)] = m.group(2)
+    if "version" not in header:
+        raise RecipeError(f"{path}: missing '# version:' header line")
+    return Recipe(
+        name=path.stem,
+        path=path,
+        version_expr=header["version"],
+        deps=tuple(header.get("deps", "").split()),
+        inputs=tuple(header.get("inputs", "").split()),
+        text=text,
+    )
+
+
+def discover(recipe_dir: Path = RECIPE_DIR) -> dict[str, Recipe]:
+    return {p.stem: parse(p) for p in sorted(recipe_dir.glob("*.sh"))}
+
+
+def closure(recipes: dict[str, Recipe], wanted: list[str]) -> list[Recipe]:
+    """The wanted components and their dependencies, dependencies first."""
+    order: list[Recipe] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if name not in recipes:
+            via = f" (needed by {chain[-1]})" if chain else ""
+            known = ", ".join(sorted(recipes))
+            raise RecipeError(f"unknown component {name!r}{via}; known: {known}")
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            raise RecipeError("dependency cycle: " + " -> ".join((*chain, name)))
+        state[name] = "visiting"
+        for dep in recipes[name].deps:
+            visit(dep, (*chain, name))
+        state[name] = "done"
+        order.append(recipes[name])
+
+    for name in wanted:
+        visit(name, ())
+    return order
+
+
+def load_pins(overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The pins of offline/*.env, as bash resolves them, after `overrides`."""
+    env_files = sorted(OFFLINE_DIR.glob("*.env"))
+    script = "set -a; " + " ".join(f". {f};" for f in env_files) + " env -0"
+    env = {k: v for k, v in (overrides or {}).items()}
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+    out = subprocess.run(["bash", "-c", script], env=env, capture_output=True, check=True).stdout
+    pins = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+    return {k: v for k, v in pins.items() if k.isupper() and k not in ("PATH", "PWD", "SHLVL")}
+
+
+def key(recipe: Recipe, version: str, dep_keys: list[str], repo: Path) -> str:
+    """Cache key: recipe text, version, its inputs' contents and its deps' keys."""
+    h = hashlib.sha256()
+    h.update(recipe.text.encode())
+    h.update(version.encode())
+    for dep_key in dep_keys:
+        h.update(dep_key.encode())
+    for rel in recipe.inputs:
+        root = repo / rel
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for f in files:
+            h.update(str(f.relative_to(repo)).encode())
+            h.update(f.read_bytes() if f.exists() else b"<missing>")
+    return h.hexdigest()[:12]
