@@ -1,0 +1,388 @@
+"""Unit validation of manifests/ (no cluster, no network).
+
+Every overlay is built with kustomize and every document is validated against the
+committed JSON Schemas (tests/unit/schemas/, see scripts/refresh-schemas.py); the seed
+scenario's values, the absence of plaintext passwords, Pod Security ``restricted``
+fields, the NetworkPolicy, resource budgets and the e2e overlay's timing are asserted.
+
+kustomize comes from $KUSTOMIZE_BIN, PATH, or ~/.cache/celery-keda-e2e/bin/kustomize.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from fixtures.manifest_checks import (  # noqa: E402
+    check_no_plaintext_secrets,
+    check_pod_security_restricted,
+    check_scaledobject,
+    derive_bounds,
+    obj_name,
+    validate,
+)
+
+MANIFESTS = ROOT / "manifests"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+OVERLAYS = ["base", "overlays/e2e", "overlays/e2e-scale-to-zero"]
+E2E_OVERLAYS = ["overlays/e2e", "overlays/e2e-scale-to-zero"]
+
+EXPECTED_OBJECTS = {
+    "Deployment/redis",
+    "Service/redis",
+    "NetworkPolicy/redis",
+    "Deployment/celery-worker",
+    "TriggerAuthentication/redis-auth",
+    "ScaledObject/redis-scaledobject",
+}
+SECRET_NAME, SECRET_KEY = "redis-auth", "password"
+SEED_ADDRESS = "redis.default.svc.cluster.local:6379"
+
+# CPU requests that share the 2-core kind node with the system under test.
+KEDA_PODS_CPU_M = 3 * 100  # operator, metrics apiserver, admission webhooks
+KIND_CONTROL_PLANE_CPU_M = 250 + 200 + 100 + 100 + 2 * 100 + 100  # apiserver, kcm, scheduler, etcd, coredns x2, kindnet
+NODE_CPU_M = 2000
+
+
+def kustomize_bin() -> str:
+    candidates = [os.environ.get("KUSTOMIZE_BIN"), shutil.which("kustomize"),
+                  str(Path.home() / ".cache/celery-keda-e2e/bin/kustomize")]
+    for c in candidates:
+        if c and Path(c).is_file() and os.access(c, os.X_OK):
+            return c
+    pytest.fail(
+        "kustomize not found: set KUSTOMIZE_BIN, put kustomize on PATH, or install it into "
+        "~/.cache/celery-keda-e2e/bin, e.g. `GOBIN=~/.cache/celery-keda-e2e/bin go install "
+        "sigs.k8s.io/kustomize/kustomize/v5@v5.8.2` (v5.8.3 needs Go >= 1.27; see "
+        "offline/recipes/kustomize.sh)",
+        pytrace=False,
+    )
+
+
+def build(path: Path) -> list[dict[str, Any]]:
+    proc = subprocess.run([kustomize_bin(), "build", str(path)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, f"kustomize build {path} failed: {proc.stderr.strip()}"
+    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+
+
+_cache: dict[str, list[dict[str, Any]]] = {}
+
+
+def rendered(overlay: str) -> list[dict[str, Any]]:
+    if overlay not in _cache:
+        _cache[overlay] = build(MANIFESTS / overlay)
+    return _cache[overlay]
+
+
+def get(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected exactly one {kind}/{name}, found {len(found)}"
+    return found[0]
+
+
+def pod_spec(deploy: dict[str, Any]) -> dict[str, Any]:
+    return deploy["spec"]["template"]["spec"]
+
+
+def cpu_m(q: str) -> int:
+    return int(q[:-1]) if q.endswith("m") else int(float(q) * 1000)
+
+
+def mem_mi(q: str) -> int:
+    units = {"Mi": 1, "Gi": 1024, "Ki": 1 / 1024}
+    for u, f in units.items():
+        if q.endswith(u):
+            return math.ceil(float(q[: -len(u)]) * f)
+    return math.ceil(int(q) / 2**20)
+
+
+# --------------------------------------------------------------------------- every overlay
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_builds_and_validates_against_schemas(overlay: str) -> None:
+    docs = rendered(overlay)
+    assert {obj_name(d) for d in docs} == EXPECTED_OBJECTS
+    errors = validate(docs, SCHEMAS)
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_namespace_and_common_labels(overlay: str) -> None:
+    for d in rendered(overlay):
+        assert "namespace" not in d["metadata"], f"{obj_name(d)}: metadata.namespace must be left to the suite"
+        labels = d["metadata"].get("labels") or {}
+        assert labels.get("app.kubernetes.io/part-of") == "celery-keda-autoscaling", obj_name(d)
+        assert labels.get("app.kubernetes.io/name"), obj_name(d)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_plaintext_password(overlay: str) -> None:
+    docs = rendered(overlay)
+    assert check_no_plaintext_secrets(docs) == []
+    assert not [d for d in docs if d["kind"] == "Secret"], "Secret redis-auth is created by the suite, not committed"
+    text = yaml.safe_dump_all(docs)
+    assert "abc123" not in text, "the seed's password must not appear anywhere"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_pod_security_restricted(overlay: str) -> None:
+    docs = rendered(overlay)
+    for name, uid in (("redis", 999), ("celery-worker", 10001)):
+        dep = get(docs, "Deployment", name)
+        assert check_pod_security_restricted(dep) == []
+        ps = pod_spec(dep)
+        assert ps["securityContext"]["runAsUser"] == uid
+        assert ps["securityContext"]["runAsNonRoot"] is True
+        assert ps["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        assert ps["automountServiceAccountToken"] is False
+        assert ps["enableServiceLinks"] is False, f"{name}: Service `redis` would inject REDIS_PORT=tcp://..."
+        for c in ps["containers"]:
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False
+            assert sc["capabilities"]["drop"] == ["ALL"]
+            assert sc["readOnlyRootFilesystem"] is True
+        assert all("emptyDir" in v for v in ps.get("volumes", [])), "only emptyDir volumes"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_images_are_placeholders_pulled_if_not_present(overlay: str) -> None:
+    docs = rendered(overlay)
+    for name in ("redis", "celery-worker"):
+        (c,) = pod_spec(get(docs, "Deployment", name))["containers"]
+        assert c["image"] == name, "image placeholder is rewritten by the suite's `images:`"
+        assert c["imagePullPolicy"] == "IfNotPresent"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_redis_deployment(overlay: str) -> None:
+    docs = rendered(overlay)
+    dep = get(docs, "Deployment", "redis")
+    assert dep["spec"]["replicas"] == 1
+    (c,) = pod_spec(dep)["containers"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": SECRET_NAME, "key": SECRET_KEY}
+    argv = c["command"] + c["args"]
+    assert argv[argv.index("--requirepass") + 1] == "$(REDIS_PASSWORD)"
+    assert {"containerPort": 6379, "name": "redis", "protocol": "TCP"} in c["ports"]
+    for probe in ("readinessProbe", "livenessProbe"):
+        cmd = " ".join(c[probe]["exec"]["command"])
+        assert "redis-cli" in cmd and "ping" in cmd and "$REDIS_PASSWORD" in cmd, probe
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    vols = {v["name"]: v for v in pod_spec(dep)["volumes"]}
+    assert "emptyDir" in vols[mounts["/data"]]
+    svc = get(docs, "Service", "redis")
+    assert svc["spec"]["selector"] == {"app.kubernetes.io/name": "redis"}
+    assert svc["spec"]["ports"][0]["port"] == 6379
+    assert dep["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] == "redis"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_worker_deployment(overlay: str) -> None:
+    dep = get(rendered(overlay), "Deployment", "celery-worker")
+    ps = pod_spec(dep)
+    (c,) = ps["containers"]
+    assert "command" not in c and "args" not in c, "the command comes from the image"
+    env = {e["name"]: e for e in c["env"]}
+    assert env["REDIS_HOST"]["value"] == "redis"
+    assert env["REDIS_PORT"]["value"] == "6379"
+    assert env["REDIS_DB"]["value"] == "0"
+    assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": SECRET_NAME, "key": SECRET_KEY}
+    assert ps["terminationGracePeriodSeconds"] >= 60, "warm shutdown must outlive a task"
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    vols = {v["name"]: v for v in ps["volumes"]}
+    assert "emptyDir" in vols[mounts["/tmp"]]
+    assert dep["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] == "celery-worker"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_trigger_authentication(overlay: str) -> None:
+    ta = get(rendered(overlay), "TriggerAuthentication", "redis-auth")
+    assert ta["spec"]["secretTargetRef"] == [{"parameter": "password", "name": SECRET_NAME, "key": SECRET_KEY}]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_networkpolicy_admits_only_workers_and_keda(overlay: str) -> None:
+    np = get(rendered(overlay), "NetworkPolicy", "redis")
+    spec = np["spec"]
+    assert spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "redis"}}
+    assert spec["policyTypes"] == ["Ingress"]
+    (rule,) = spec["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 6379}]
+    peers = rule["from"]
+    assert {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "celery-worker"}}} in peers
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}} in peers
+    for p in peers:
+        assert "ipBlock" not in p
+        # A peer with only namespaceSelector must be the keda namespace; a podSelector-only
+        # peer is confined to the policy's own namespace.
+        if "namespaceSelector" in p:
+            assert p == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}}
+        assert p.get("podSelector", {}) != {}, "an empty podSelector would admit every pod"
+
+
+# --------------------------------------------------------------------------- ScaledObject
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_scaledobject_seed_values(overlay: str) -> None:
+    so = get(rendered(overlay), "ScaledObject", "redis-scaledobject")
+    assert check_scaledobject(so) == []
+    spec = so["spec"]
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "celery-worker"}
+    assert spec["pollingInterval"] == 3
+    assert spec["cooldownPeriod"] == 10
+    assert spec["maxReplicaCount"] == 10
+    assert spec["minReplicaCount"] == (0 if overlay.endswith("scale-to-zero") else 1)
+    (trig,) = spec["triggers"]
+    assert trig["type"] == "redis"
+    assert trig["authenticationRef"] == {"name": "redis-auth"}
+    meta = trig["metadata"]
+    assert meta["address"] == SEED_ADDRESS
+    assert meta["listName"] == "high_priority"
+    assert meta["listLength"] == "10"
+    assert "password" not in meta
+    expected_meta = {"address", "listName", "listLength"} | (
+        {"activationListLength"} if overlay.endswith("scale-to-zero") else set()
+    )
+    assert set(meta) == expected_meta
+
+
+def test_base_keeps_hpa_default_behaviour() -> None:
+    so = get(rendered("base"), "ScaledObject", "redis-scaledobject")
+    assert "advanced" not in so["spec"]
+    assert derive_bounds(so).scale_down_stabilization == 300, "the seed silently waits the HPA's 300 s default"
+
+
+@pytest.mark.parametrize("overlay", E2E_OVERLAYS)
+def test_e2e_scale_down_is_short(overlay: str) -> None:
+    so = get(rendered(overlay), "ScaledObject", "redis-scaledobject")
+    b = derive_bounds(so)
+    assert b.scale_down_stabilization <= 30, "e2e must not wait the 300 s default"
+    assert b.scale_down_stabilization == 15
+    # One policy step may take max -> min.
+    assert any((p.type == "Percent" and p.value >= 100) or (p.type == "Pods" and p.value >= b.max - 1)
+               for p in b.scale_down_policies)
+    assert b.scale_down_seconds(b.max) <= 60
+    # scaleUp is explicit and equal to the HPA defaults.
+    up = so["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleUp"]
+    assert up["stabilizationWindowSeconds"] == 0 and up["selectPolicy"] == "Max"
+    assert sorted((p["type"], p["value"], p["periodSeconds"]) for p in up["policies"]) == [
+        ("Percent", 100, 15), ("Pods", 4, 15)]
+    assert b.scale_up_seconds(1, 10) <= 60
+    assert b.desired_replicas(0) == b.min
+    assert b.desired_replicas(25) == 3
+    assert b.desired_replicas(500) == 10
+
+
+def test_scale_to_zero_activation() -> None:
+    so = get(rendered("overlays/e2e-scale-to-zero"), "ScaledObject", "redis-scaledobject")
+    b = derive_bounds(so)
+    assert (b.min, b.activation_list_length) == (0, 0)
+    assert "idleReplicaCount" not in so["spec"], "idleReplicaCount must be < minReplicaCount"
+    assert b.desired_replicas(0) == 0 and b.desired_replicas(1) == 1
+    assert b.scale_down_seconds(10) >= b.cooldown
+
+
+@pytest.mark.parametrize("overlay", E2E_OVERLAYS)
+def test_e2e_resources_fit_a_two_core_node(overlay: str) -> None:
+    docs = rendered(overlay)
+    so = get(docs, "ScaledObject", "redis-scaledobject")
+    worker = pod_spec(get(docs, "Deployment", "celery-worker"))["containers"][0]["resources"]
+    redis = pod_spec(get(docs, "Deployment", "redis"))["containers"][0]["resources"]
+    assert worker["requests"] == {"cpu": "25m", "memory": "96Mi"}
+    assert worker["limits"] == {"cpu": "500m", "memory": "256Mi"}
+    assert redis["requests"] == {"cpu": "25m", "memory": "64Mi"}
+    total = (so["spec"]["maxReplicaCount"] * cpu_m(worker["requests"]["cpu"]) + cpu_m(redis["requests"]["cpu"])
+             + KEDA_PODS_CPU_M + KIND_CONTROL_PLANE_CPU_M)
+    assert total <= NODE_CPU_M - 250, f"CPU requests {total}m leave < 250m headroom on a 2-core node"
+    mem = so["spec"]["maxReplicaCount"] * mem_mi(worker["requests"]["memory"]) + mem_mi(redis["requests"]["memory"])
+    assert mem + 3 * 100 <= 1536, f"workers+redis+KEDA request {mem + 300}Mi"
+
+
+# --------------------------------------------------------------------------- the suite's wrapper
+
+
+def test_suite_style_kustomization_sets_namespace_images_and_address(tmp_path: Path) -> None:
+    """The suite applies an overlay through a generated kustomization; prove that works."""
+    ns = "celery-e2e-abc12"
+    # kustomize wants resource paths relative to the kustomization's directory.
+    rel = os.path.relpath(MANIFESTS / "overlays/e2e", tmp_path)
+    (tmp_path / "kustomization.yaml").write_text(textwrap.dedent(f"""\
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        namespace: {ns}
+        resources:
+          - {rel}
+        images:
+          - name: redis
+            newName: offline.local/redis
+            newTag: bookworm
+          - name: celery-worker
+            newName: offline.local/celery-worker
+            newTag: "0.1.0"
+        patches:
+          - target: {{kind: ScaledObject, name: redis-scaledobject}}
+            patch: |-
+              - op: replace
+                path: /spec/triggers/0/metadata/address
+                value: redis.{ns}.svc.cluster.local:6379
+        """))
+    docs = build(tmp_path)
+    assert validate(docs, SCHEMAS) == []
+    assert all(d["metadata"]["namespace"] == ns for d in docs)
+    so = get(docs, "ScaledObject", "redis-scaledobject")
+    assert so["spec"]["triggers"][0]["metadata"]["address"] == f"redis.{ns}.svc.cluster.local:6379"
+    images = {d["metadata"]["name"]: pod_spec(d)["containers"][0]["image"] for d in docs if d["kind"] == "Deployment"}
+    assert images == {"redis": "offline.local/redis:bookworm", "celery-worker": "offline.local/celery-worker:0.1.0"}
+    assert not any(i.endswith(":latest") for i in images.values())
+
+
+# --------------------------------------------------------------------------- the schemas themselves
+
+
+def test_schemas_catch_typos() -> None:
+    docs = [dict(d) for d in rendered("overlays/e2e")]
+    dep = yaml.safe_load(yaml.safe_dump(get(docs, "Deployment", "celery-worker")))
+    pod_spec(dep)["terminationGracePeriod"] = 60
+    so = yaml.safe_load(yaml.safe_dump(get(docs, "ScaledObject", "redis-scaledobject")))
+    so["spec"]["triggers"][0]["metadata"]["listLength"] = 10
+    errors = validate([dep, so], SCHEMAS)
+    assert any("Deployment/celery-worker: spec.template.spec:" in e and "terminationGracePeriod" in e for e in errors)
+    assert any("ScaledObject/redis-scaledobject: spec.triggers[0].metadata.listLength:" in e for e in errors)
+
+
+def test_schema_sources_match_pinned_versions() -> None:
+    import json
+    import re
+
+    index = json.loads((SCHEMAS / "index.json").read_text())
+    assert set(index["kinds"]) == {
+        "apps/v1/Deployment", "v1/Service", "v1/Secret", "networking.k8s.io/v1/NetworkPolicy",
+        "keda.sh/v1alpha1/ScaledObject", "keda.sh/v1alpha1/TriggerAuthentication"}
+    for f in index["kinds"].values():
+        assert (SCHEMAS / f).is_file(), f
+    versions = ROOT / "offline" / "versions.env"
+    if versions.exists():
+        text = versions.read_text()
+        k8s = re.search(r"K8S_VERSION:=([^}]+)", text)
+        keda = re.search(r"KEDA_VERSION:=([^}]+)", text)
+        src = index["sources"]
+        if k8s:
+            assert src["k8s.io/kubernetes"]["version"] == k8s.group(1).strip(), "run scripts/refresh-schemas.py"
+        if keda:
+            assert src["github.com/kedacore/keda/v2"]["version"] == "v" + keda.group(1).strip().lstrip("v"), \
+                "run scripts/refresh-schemas.py"
