@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# version: $DEBIAN_SUITE
+# deps: debian-base
+# Python 3.11 base for the Celery worker image, standing in for python:3.11-slim-bookworm:
+# Debian's python3 + python3-venv (the worker's Dockerfile makes its own venv in /opt/venv).
+set -euo pipefail
+base="$(head -n1 "$DEBIAN_BASE_OUT/images" 2>/dev/null || echo "offline.local/debian:$DEBIAN_SUITE")"
+cat >"$WORK/Dockerfile" <<DOCKERFILE
+FROM $base
+RUN apt-get update -q \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3 python3-venv \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && ln -sf /usr/bin/python3 /usr/local/bin/python
+ENV LANG=C.UTF-8
+CMD ["python3"]
+DOCKERFILE
+image="offline.local/python:3.11-$DEBIAN_SUITE"
+docker build -q -t "$image" "$WORK" >/dev/null || { echo "python-base: docker build of $image failed" >&2; exit 1; }
+version="$(docker run --rm "$image" python3 -c 'import sys, venv; print("%d.%d" % sys.version_info[:2])')"
+if [ "$version" != "3.11" ]; then
+  echo "python-base: $image has Python $version, not 3.11 (DEBIAN_SUITE=$DEBIAN_SUITE)" >&2
+  exit 1
+fi
+echo "$image" >"$OUT/images"
