@@ -18,7 +18,7 @@ USER 65535:65535
 ENTRYPOINT ["/pause"]
 DF
 image="registry.k8s.io/pause:$PAUSE_VERSION"
-docker build -q -t "$image" "$WORK/ctx" >/dev/null || { echo "pause: docker build failed" >&2; exit 1; }
+docker build -q -t "$image" "$WORK/ctx" >"$WORK/docker-build.log" 2>&1 || { echo "pause: docker build failed: $(tail -n1 "$WORK/docker-build.log")" >&2; exit 1; }
 echo "$image" >"$OUT/images"
 for t in $PAUSE_EXTRA_TAGS; do
   docker tag "$image" "registry.k8s.io/pause:$t"
