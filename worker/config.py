@@ -33,11 +33,18 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return float(raw) if raw.strip() else default
 
 
+def _port(env: Mapping[str, str]) -> int:
+    raw = (env.get("REDIS_PORT") or "").strip()
+    if raw.startswith("tcp://"):  # a k8s service link (Service `redis`, enableServiceLinks): tcp://ip:port
+        raw = raw.rsplit(":", 1)[-1]
+    return int(raw) if raw else 6379
+
+
 def redis_url(env: Mapping[str, str] | None = None) -> str:
     """The broker/result URL, password included (do not print it: see mask_url)."""
     env = os.environ if env is None else env
     host = env.get("REDIS_HOST") or "localhost"
-    port = _int(env, "REDIS_PORT", 6379)
+    port = _port(env)
     db = _int(env, "REDIS_DB", 0)
     password = env.get("REDIS_PASSWORD") or ""
     auth = f":{quote(password, safe='')}@" if password else ""
