@@ -1,0 +1,226 @@
+"""Fixture logic without Docker or a cluster: options, waits, tools, names, kustomization."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fixtures import cleanup, cluster, keda, options
+from fixtures.app import kustomization
+from fixtures.docker import require_docker
+from fixtures.errors import SuiteError, WaitTimeout
+from fixtures.images import split_ref
+from fixtures.observe import Snapshot
+from fixtures.portforward import check_port_free
+from fixtures.tools import find_tool
+from fixtures.waits import wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULTS = {"keda_version": None, "k8s_version": None, "offline": None, "redis_port": 0, "cluster_name": "pytest-kind",
+            "reuse_cluster": False, "keep_cluster": False, "kind_image": None, "kind_bin": None,
+            "kind_kubectl_bin": None, "kustomize_bin": None, "artifacts_dir": None, "build_budget": None}
+
+
+def parse(env: dict[str, str] | None = None, reachable: bool = False, **kw: object) -> options.Options:
+    values = {**DEFAULTS, **kw}
+    return options.parse(values.__getitem__, env=env or {}, probe_registry=lambda: reachable)
+
+
+def test_defaults_come_from_the_pins():
+    o = parse()
+    pins = (REPO / "offline" / "versions.env").read_text()
+    assert f'KEDA_VERSION:={o.keda_version}}}' in pins and f'K8S_VERSION:={o.k8s_version}}}' in pins
+    assert o.cluster_name is None, "pytest-kind's default name must become a unique one"
+    assert o.offline is True, "no registry answers -> offline"
+
+
+def test_env_overrides_pin_and_option_overrides_env():
+    assert parse(env={"KEDA_VERSION": "2.20.2"}).keda_version == "2.20.2"
+    assert parse(env={"KEDA_VERSION": "2.20.2"}, keda_version="v2.21.0").keda_version == "2.21.0"
+    assert parse(k8s_version="1.35.4").k8s_version == "v1.35.4"
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"keda_version": "latest"}, "--keda-version 'latest' is not a KEDA version like 2.21.0"),
+    ({"keda_version": "2.21"}, "is not a KEDA version"),
+    ({"k8s_version": "1.34"}, "--k8s-version 'v1.34' is not a Kubernetes version like v1.34.4"),
+    ({"offline": "maybe"}, "--offline 'maybe': use one of auto, on, off"),
+    ({"redis_port": 70000}, "--redis-port 70000: use 1-65535"),
+    ({"reuse_cluster": True}, "--reuse-cluster needs --cluster-name"),
+    ({"build_budget": -5}, "--build-budget -5"),
+])
+def test_bad_options_give_one_line(kw, message):
+    with pytest.raises(SuiteError) as e:
+        parse(**kw)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_offline_modes():
+    assert parse(reachable=True).offline is False
+    assert parse(reachable=True, offline="on").offline is True
+    assert parse(reachable=False, offline="off").offline is False
+    assert parse(env={"CKE_OFFLINE": "on"}, reachable=True).offline is True
+
+
+def test_keda_version_normalization():
+    assert keda.normalize_version("v2.21.0") == "2.21.0"
+    with pytest.raises(SuiteError, match="not a KEDA release number"):
+        keda.normalize_version("2.x")
+    assert keda.release_url("2.21.0").endswith("/v2.21.0/keda-2.21.0.yaml")
+
+
+def test_keda_offline_manifest_pull_policy():
+    text = yaml.safe_dump_all([
+        {"kind": "Deployment", "metadata": {"name": "keda-operator"},
+         "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "ghcr.io/kedacore/keda:2.21.0",
+                                                         "imagePullPolicy": "Always"}]}}}},
+        {"kind": "Namespace", "metadata": {"name": "keda"}}])
+    docs = keda.manifest_docs(text, pull_if_not_present=True)
+    assert docs[0]["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
+    assert keda.images_of(docs) == ["ghcr.io/kedacore/keda:2.21.0"]
+    assert keda.manifest_docs(text, pull_if_not_present=False)[0]["spec"]["template"]["spec"]["containers"][0][
+        "imagePullPolicy"] == "Always"
+
+
+def test_wait_until_returns_the_value_that_satisfied():
+    values = iter([1, 2, 3])
+    assert wait_until("three", lambda: next(values), lambda v: v == 3, timeout=5, interval=0.01) == 3
+
+
+def test_wait_timeout_names_the_condition_and_the_last_state():
+    snap = Snapshot(t=0, desired=4, ready=3, hpa_desired=10, hpa_current=4, queue=312, metric=312.0)
+    with pytest.raises(WaitTimeout) as e:
+        wait_until("10 ready replicas", lambda: snap, lambda s: s.ready >= 10, timeout=0.3, interval=0.05,
+                   describe=lambda s: s.line(10))
+    msg = str(e.value)
+    assert "waiting for 10 ready replicas" in msg
+    assert "last observed: replicas 3/10 desired 4 hpa 10 queue 312 metric 312" in msg
+    assert "RetryError" not in msg
+
+
+def test_a_failed_read_is_not_a_state():
+    calls = {"n": 0}
+
+    def probe() -> int:
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise ConnectionError("apiserver hiccup")
+        return 0
+
+    # 0 after two failed reads: only the real read counts.
+    assert wait_until("zero", probe, lambda v: v == 0, timeout=5, interval=0.01) == 0
+    with pytest.raises(WaitTimeout, match="nothing \\(every read failed\\); last read error: ConnectionError"):
+        wait_until("anything", lambda: (_ for _ in ()).throw(ConnectionError("down")), lambda v: True,
+                   timeout=0.2, interval=0.05)
+
+
+def test_find_tool_order_and_errors(tmp_path, monkeypatch):
+    tool = tmp_path / "kind"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    assert find_tool("kind", tool) == tool
+    monkeypatch.setenv("KIND_BIN", str(tool))
+    assert find_tool("kind") == tool
+    monkeypatch.setenv("KIND_BIN", str(tmp_path / "nope"))
+    with pytest.raises(SuiteError, match=r"\$KIND_BIN=.*nope is not an executable file"):
+        find_tool("kind")
+    monkeypatch.delenv("KIND_BIN")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("CKE_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(SuiteError, match="kustomize not found .*python -m offline.build kustomize"):
+        find_tool("kustomize")
+
+
+def test_missing_docker_is_one_clear_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SuiteError, match="the docker CLI is not installed; start one"):
+        require_docker()
+    fake = tmp_path / "docker"
+    fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.' >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    with pytest.raises(SuiteError, match="no Docker engine answers \\(Cannot connect"):
+        require_docker()
+
+
+def test_busy_port_is_refused():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(SuiteError, match=f"local port {port} is busy"):
+            check_port_free(port)
+
+
+def _fake_kind(tmp_path: Path, clusters: list[str]) -> Path:
+    kind = tmp_path / "kind"
+    kind.write_text("#!/bin/sh\n" + "".join(f"echo {c}\n" for c in clusters))
+    kind.chmod(0o755)
+    return kind
+
+
+def test_cluster_names(tmp_path, monkeypatch):
+    monkeypatch.setattr(cluster, "container_exists", lambda name: name == "squatter-control-plane")
+    kind = _fake_kind(tmp_path, ["mine"])
+    assert cluster.check_name(kind, "fresh", reuse=False) is False
+    assert cluster.check_name(kind, "mine", reuse=True) is True
+    with pytest.raises(SuiteError, match="a kind cluster named 'mine' already exists: pass --reuse-cluster"):
+        cluster.check_name(kind, "mine", reuse=False)
+    with pytest.raises(SuiteError, match="squatter-control-plane exists and is not a kind cluster"):
+        cluster.check_name(kind, "squatter", reuse=False)
+    with pytest.raises(SuiteError, match="is not valid"):
+        cluster.check_name(kind, "Bad_Name", reuse=False)
+    a, b = cluster.unique_name(), cluster.unique_name()
+    assert a != b and a.startswith("cke-")
+
+
+def test_failed_cluster_creation_deletes_what_kind_left(tmp_path, monkeypatch):
+    calls = tmp_path / "calls"
+    kind = tmp_path / "kind"
+    kind.write_text(f'#!/bin/sh\necho "$@" >> {calls}\ncase "$1" in create) echo "boom: node failed" >&2; '
+                    'exit 1;; esac\n')
+    kind.chmod(0o755)
+    monkeypatch.setattr(cluster, "container_exists", lambda name: False)
+    with pytest.raises(SuiteError, match="(?s)kind could not create cluster t1 \\(deleted again\\).*boom"):
+        cluster.up("t1", kind, Path("/bin/true"), "img:1", reuse=False, keep=False, workdir=tmp_path / "w")
+    lines = calls.read_text().splitlines()
+    assert lines[0] == "get clusters" and lines[1].startswith("create cluster --name=t1")
+    assert "delete cluster --name t1" in lines[2:]
+
+
+def test_cleanup_runs_each_action_once():
+    seen: list[str] = []
+    cleanup.register("a", lambda: seen.append("a"))
+    cleanup.register("b", lambda: seen.append("b"))
+    cleanup.done("a")
+    cleanup.run_all()
+    cleanup.run_all()
+    assert seen == ["b"] and cleanup.pending() == []
+
+
+def test_generated_kustomization_sets_namespace_images_and_address(tmp_path):
+    overlay = REPO / "manifests" / "overlays" / "e2e"
+    k = kustomization(overlay, tmp_path, "ns1", {"celery-worker": "celery-worker:abc", "redis": "reg:5000/r:7"})
+    assert k["namespace"] == "ns1"
+    assert os.path.normpath(tmp_path / k["resources"][0]) == str(overlay)
+    assert {"name": "redis", "newName": "reg:5000/r", "newTag": "7"} in k["images"]
+    ops = yaml.safe_load(k["patches"][0]["patch"])
+    assert ops[0]["value"] == "redis.ns1.svc.cluster.local:6379"
+
+
+def test_split_ref():
+    assert split_ref("localhost:5000/a/b:1.2") == ("localhost:5000/a/b", "1.2")
+    assert split_ref("localhost:5000/a/b") == ("localhost:5000/a/b", "latest")
+    assert split_ref("celery-worker:abc") == ("celery-worker", "abc")
+
+
+def test_snapshot_line_matches_the_progress_format():
+    s = Snapshot(t=time.time(), desired=10, ready=4, hpa_desired=10, hpa_current=4, queue=312, metric=None,
+                 completed=180)
+    assert s.line(10) == "replicas 4/10 desired 10 hpa 10 queue 312 metric ? done 180"
