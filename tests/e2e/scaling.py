@@ -12,6 +12,7 @@ import redis
 
 from fixtures.app import App
 from fixtures.options import Options
+from fixtures.plot import draw
 from fixtures.timeline import Timeline
 
 
@@ -29,3 +30,7 @@ def recorded_timeline(request: pytest.FixtureRequest, app: App, r: redis.Redis, 
         record["timeline"] = str(paths[0])
         record["peak_ready_replicas"] = tl.peak()
         record["samples"] = len(tl.samples)
+        png = draw(paths[0], paths[0].with_name(f"{name}.png"), f"{request.node.nodeid} ({app.namespace})",
+                   app.bounds.list_length, app.bounds.min)
+        if png:
+            record["plot"] = str(png)
