@@ -9,7 +9,7 @@ TASKS = 500
 QUEUE = "high_priority"
 
 
-def test_scales_out_to_max_and_back_to_min(request, app, celery_app, redis_client, suite_options, scenario_record):
+def test_scales_out_to_max_and_back_to_min(repeat_index, request, app, celery_app, redis_client, suite_options, scenario_record):
     b = app.bounds
     assert (b.min, b.max, b.list_length, b.list_name) == (1, 10, 10, QUEUE), "the e2e overlay drifted from the seed"
     result = ScenarioResult(tasks=TASKS)
@@ -18,9 +18,11 @@ def test_scales_out_to_max_and_back_to_min(request, app, celery_app, redis_clien
             run_scale_out_and_in(app, celery_app, redis_client, tl, TASKS, QUEUE, None, result)
     finally:
         t = result.times
+        scenario_record["phases"] = {p: getattr(t, p) for p in ("first_scale_up", "reached_max", "drained",
+                                                                 "back_to_min")}
         for phase in ("first_scale_up", "reached_max", "drained", "back_to_min"):
             got = getattr(t, phase)
-            scenario_record[f"{phase} (bound)"] = (f"{got:.1f} s" if got is not None else "not reached") + \
+            scenario_record[phase] = (f"{got:.1f} s" if got is not None else "not reached") + \
                 f" (bound {t.bounds.get(phase, 0):.0f} s)"
         if result.tasks_per_second:
             scenario_record["tasks_per_second"] = f"{result.tasks_per_second:.1f}"
