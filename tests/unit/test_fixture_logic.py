@@ -24,7 +24,8 @@ from fixtures.waits import wait_until
 REPO = Path(__file__).resolve().parents[2]
 DEFAULTS = {"keda_version": None, "k8s_version": None, "offline": None, "redis_port": 0, "cluster_name": "pytest-kind",
             "reuse_cluster": False, "keep_cluster": False, "kind_image": None, "kind_bin": None,
-            "kind_kubectl_bin": None, "kustomize_bin": None, "artifacts_dir": None, "build_budget": None}
+            "kind_kubectl_bin": None, "kustomize_bin": None, "artifacts_dir": None, "build_budget": None,
+            "repeat": 1, "baseline": None}
 
 
 def parse(env: dict[str, str] | None = None, reachable: bool = False, **kw: object) -> options.Options:
@@ -54,6 +55,8 @@ def test_env_overrides_pin_and_option_overrides_env():
     ({"redis_port": 70000}, "--redis-port 70000: use 1-65535"),
     ({"reuse_cluster": True}, "--reuse-cluster needs --cluster-name"),
     ({"build_budget": -5}, "--build-budget -5"),
+    ({"repeat": 0}, "--repeat 0: use 1 or more"),
+    ({"baseline": "/nonexistent/base.json"}, "--baseline /nonexistent/base.json: no such file"),
 ])
 def test_bad_options_give_one_line(kw, message):
     with pytest.raises(SuiteError) as e:
