@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# version: ${KINDNETD_IMAGE##*:}+kube-network-policies-${KUBE_NETWORK_POLICIES_VERSION}
+# deps: debian-base
+# $KINDNETD_IMAGE, the image kind v0.33.0's default CNI manifest runs
+# (pkg/build/nodeimage/const_cni.go). kind's own kindnetd source
+# (module sigs.k8s.io/kind/images/kindnetd, a nested module left out of the
+# sigs.k8s.io/kind zip) is not served by the Go module proxy, so this builds
+# offline/addons/kindnetd: an independent kindnetd-compatible daemon (CNI
+# config, routes, masquerade) with sigs.k8s.io/kube-network-policies linked in
+# for NetworkPolicy, on Debian with iptables (legacy + nft) for the masquerade.
+set -euo pipefail
+. "$REPO/offline/addons.env"
+src="$REPO/offline/addons/kindnetd"
+grep -q "sigs.k8s.io/kube-network-policies $KUBE_NETWORK_POLICIES_VERSION\$" "$src/go.mod" \
+  || { echo "kindnetd: offline/addons/kindnetd/go.mod does not pin kube-network-policies $KUBE_NETWORK_POLICIES_VERSION" >&2; exit 1; }
+mkdir -p "$WORK/ctx"
+( cd "$src" && CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X main.version=${KINDNETD_IMAGE##*:}-offline" -o "$WORK/ctx/kindnetd" . ) \
+  || { echo "kindnetd: go build failed" >&2; exit 1; }
+cat >"$WORK/ctx/Dockerfile" <<'DF'
+FROM offline.local/debian:bookworm
+RUN apt-get -qq update \
+ && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends iptables >/dev/null \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/log/*
+COPY kindnetd /bin/kindnetd
+ENTRYPOINT ["/bin/kindnetd"]
+DF
+docker build -q -t "$KINDNETD_IMAGE" "$WORK/ctx" >"$WORK/docker-build.log" 2>&1 \
+  || { echo "kindnetd: docker build failed: $(tail -n1 "$WORK/docker-build.log")" >&2; exit 1; }
+echo "$KINDNETD_IMAGE" >"$OUT/images"
