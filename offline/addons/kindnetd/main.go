@@ -10,7 +10,7 @@
 //   - masquerades traffic that leaves the pod subnets (chain KIND-MASQ-AGENT
 //     in the iptables nat table, iptables-nft or -legacy as the node uses);
 //   - enforces NetworkPolicy with sigs.k8s.io/kube-network-policies (nftables
-//     + nfqueue, table "kindnet-network-policies"), as kind's kindnetd does.
+//     and nfqueue, table "kindnet-network-policies"), as kind's kindnetd does.
 package main
 
 import (
@@ -30,6 +30,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-iptables/iptables"
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -122,6 +124,12 @@ func main() {
 	}
 
 	factory := informers.NewSharedInformerFactory(clientset, 0)
+	if *netpol {
+		if err := probeNFTQueue(); err != nil {
+			klog.Errorf("NetworkPolicy is NOT enforced on this node: the kernel rejects the nftables queue expression kube-network-policies needs (CONFIG_NFT_QUEUE): %v", err)
+			*netpol = false
+		}
+	}
 	if *netpol {
 		npc, err := networkpolicy.NewController(clientset,
 			factory.Networking().V1().NetworkPolicies(),
@@ -251,7 +259,10 @@ func (w *cniWriter) write(podCIDRs []string) error {
 		w.last = data
 		return nil
 	}
-	tmp := filepath.Join(filepath.Dir(w.path), ".10-kindnet.conflist.tmp")
+	if err := os.MkdirAll(filepath.Dir(w.path), 0o755); err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(w.path), "."+filepath.Base(w.path)+".tmp")
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
 		return err
 	}
@@ -280,6 +291,21 @@ func defaultMTU() int {
 	return 0
 }
 
+// probeNFTQueue adds and deletes, in one transaction, a table with an nfqueue
+// rule: the kernel validates the rule, so this fails without nft_queue.
+func probeNFTQueue() error {
+	c, err := nftables.New()
+	if err != nil {
+		return err
+	}
+	t := c.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: "kindnet-probe"})
+	ch := c.AddChain(&nftables.Chain{Name: "probe", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter})
+	c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{&expr.Queue{Num: 100, Flag: expr.QueueFlagBypass}}})
+	c.DelTable(t)
+	return c.Flush()
+}
+
 // ---- masquerade -------------------------------------------------------------
 
 // newIPTables picks the iptables backend the node already uses (the one with
@@ -290,7 +316,7 @@ func newIPTables(v6 bool) (*iptables.IPTables, error) {
 		base, proto = "ip6tables", iptables.ProtocolIPv6
 	}
 	count := func(mode string) int {
-		out, err := exec.Command(base+"-"+mode+"-save").Output()
+		out, err := exec.Command(base + "-" + mode + "-save").Output()
 		if err != nil {
 			return -1
 		}
