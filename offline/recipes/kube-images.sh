@@ -19,6 +19,7 @@ for b in "${bins[@]}"; do
   cp "$KUBERNETES_OUT/$b" "$ctx/"
 done
 cp "$REPO/offline/node/iptables-wrapper" "$ctx/"
+chmod 0755 "$ctx"/*  # the legacy builder keeps modes: no chmod layer copying the binaries
 cat >"$ctx/Dockerfile" <<DF
 FROM $base
 RUN export DEBIAN_FRONTEND=noninteractive \\
@@ -27,11 +28,9 @@ RUN export DEBIAN_FRONTEND=noninteractive \\
     && apt-get clean -y \\
     && rm -rf /var/lib/apt/lists/* /var/log/* /usr/share/doc/* /usr/share/man/*
 COPY iptables-wrapper /usr/sbin/iptables-wrapper
-RUN chmod 0755 /usr/sbin/iptables-wrapper \\
-    && for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do \\
+RUN for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do \\
          ln -sf iptables-wrapper /usr/sbin/\$t; done
 COPY ${bins[*]} /usr/local/bin/
-RUN chmod 0755 /usr/local/bin/kube-*
 DF
 first="registry.k8s.io/${bins[0]}:$v"
 docker build -t "$first" "$ctx" >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; echo "kube-images: docker build failed" >&2; exit 1; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # version: $KIND_VERSION+$DEBIAN_SUITE+crictl-v1.34.0
 # deps: debian-base
+# inputs: offline/node
 # kind node base image, following kind $KIND_VERSION's images/base/Dockerfile on
 # Debian $DEBIAN_SUITE: Debian's systemd, containerd 1.6, runc and CNI plugins
 # instead of kind's source builds, crictl built from sigs.k8s.io/cri-tools, and
@@ -24,6 +25,11 @@ sed -i '/^\[proxy_plugins\]/,/^  address = "\/run\/containerd-fuse-overlayfs.soc
 # rewrites it again to whatever the pause recipe built.
 sed -i "s#sandbox_image = \".*\"#sandbox_image = \"${SANDBOX_IMAGE:-registry.k8s.io/pause:3.10.1}\"#" "$ctx/files/etc/containerd/config.toml"
 grep -q 'SystemdCgroup = true' "$ctx/files/etc/containerd/config.toml" || { echo "node-base: unexpected containerd config.toml" >&2; exit 1; }
+
+# hosts without CAP_SYS_RESOURCE in the bounding set: see the script
+install -m 0755 "$REPO/offline/node/containerd-restrict-oom.sh" "$ctx/files/kind/bin/containerd-restrict-oom.sh"
+mkdir -p "$ctx/files/etc/systemd/system/containerd.service.d"
+printf '[Service]\nExecStartPre=/kind/bin/containerd-restrict-oom.sh\n' >"$ctx/files/etc/systemd/system/containerd.service.d/10-restrict-oom.conf"
 
 CGO_ENABLED=0 GOBIN="$ctx" go install -trimpath \
   -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \

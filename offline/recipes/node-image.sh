@@ -67,12 +67,16 @@ x kubeadm version -o short | grep -qx "$v" || die "kubeadm in the node does not 
 
 # side-load the images into containerd's k8s.io namespace, pinned like kind does
 x bash -c 'nohup containerd >/dev/null 2>&1 &'
-x bash -c 'for i in $(seq 30); do [ -S /run/containerd/containerd.sock ] && break; sleep 1; done; ctr info >/dev/null' \
+x bash -c 'for i in $(seq 30); do [ -S /run/containerd/containerd.sock ] && break; sleep 1; done; ctr version >/dev/null' \
   || die "containerd did not start in the build container"
+# (ctr 1.6 import has no --label: label afterwards; CRI honours the pin from 1.7 on)
 docker save "${images[@]}" | docker exec -i "$cname" ctr --namespace=k8s.io images import \
-  --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - >/dev/null \
+  --all-platforms --no-unpack --digests - >/dev/null \
   || die "ctr images import failed"
 have=$(x ctr --namespace=k8s.io images list -q)
+for img in $have; do
+  x ctr --namespace=k8s.io images label "$img" io.cri-containerd.pinned=pinned >/dev/null || die "cannot label $img pinned"
+done
 missing=()
 for img in "${images[@]}" $(x kubeadm config images list --kubernetes-version "$v" 2>/dev/null) ${pause:+"$pause"}; do
   full="$img"; [[ "${img%%/*}" == *.* ]] || full="docker.io/$img"
@@ -82,7 +86,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "${NODE_IMAGE_ALLOW_MISSING:-0}" = 1 ] && echo "node-image: WARNING: not in the node: ${missing[*]}" >&2 || die "not in the node: ${missing[*]}"
 fi
 x pkill containerd || true
-x bash -c 'for i in $(seq 30); do pgrep -x containerd >/dev/null || exit 0; sleep 1; done; exit 1' || die "containerd did not stop"
+# (sleep is PID 1 and reaps nothing: a zombie containerd counts as stopped)
+x bash -c 'for i in $(seq 30); do ps -C containerd -o stat= | grep -qv "^Z" || exit 0; sleep 1; done; exit 1' || die "containerd did not stop"
 
 docker commit \
   --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' \
