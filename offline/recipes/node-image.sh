@@ -17,11 +17,7 @@ images=()
 for dep in KUBE_IMAGES PAUSE ETCD COREDNS KINDNETD LOCAL_PATH; do
   var="${dep}_OUT"
   f="${!var:-}/images"
-  if [ -z "${!var:-}" ] || [ ! -s "$f" ]; then
-    # NODE_IMAGE_ALLOW_MISSING=1 is for testing only: the real build needs them all
-    [ "${NODE_IMAGE_ALLOW_MISSING:-0}" = 1 ] && { echo "node-image: WARNING: no images from $dep" >&2; continue; }
-    die "no image list from ${dep,,} (\$$var/images)"
-  fi
+  { [ -n "${!var:-}" ] && [ -s "$f" ]; } || die "no image list from ${dep,,} (\$$var/images)"
   while read -r img; do [ -n "$img" ] && images+=("$img"); done <"$f"
 done
 for img in "$base_image" "${images[@]}"; do
@@ -43,7 +39,7 @@ for c in kindnetdImage:kindnetd storageProvisionerImage:local-path-provisioner s
   [ "$have" = "$want" ] || sed -i "s#$want#$have#g" "$WORK/kind/manifests/"*.yaml
 done
 pause=$(pick pause "")
-[ -n "$pause" ] || { [ "${NODE_IMAGE_ALLOW_MISSING:-0}" = 1 ] || die "no pause image"; }
+[ -n "$pause" ] || die "the pause recipe listed no registry.k8s.io/pause image"
 printf '%s' "$v" >"$WORK/kind/version"
 
 # build container
@@ -62,7 +58,7 @@ docker cp "$WORK/kind/version" "$cname:/kind/version"
 docker cp "$WORK/kind/manifests/default-cni.yaml" "$cname:/kind/manifests/default-cni.yaml"
 docker cp "$WORK/kind/manifests/default-storage.yaml" "$cname:/kind/manifests/default-storage.yaml"
 x chmod 0644 /kind/version /kind/manifests/default-cni.yaml /kind/manifests/default-storage.yaml
-[ -z "$pause" ] || x sed -i "s#sandbox_image = \".*\"#sandbox_image = \"$pause\"#" /etc/containerd/config.toml
+x sed -i "s#sandbox_image = \".*\"#sandbox_image = \"$pause\"#" /etc/containerd/config.toml
 x kubeadm version -o short | grep -qx "$v" || die "kubeadm in the node does not report $v"
 
 # side-load the images into containerd's k8s.io namespace, pinned like kind does
@@ -78,13 +74,11 @@ for img in $have; do
   x ctr --namespace=k8s.io images label "$img" io.cri-containerd.pinned=pinned >/dev/null || die "cannot label $img pinned"
 done
 missing=()
-for img in "${images[@]}" $(x kubeadm config images list --kubernetes-version "$v" 2>/dev/null) ${pause:+"$pause"}; do
+for img in "${images[@]}" $(x kubeadm config images list --kubernetes-version "$v" 2>/dev/null) "$pause"; do
   full="$img"; [[ "${img%%/*}" == *.* ]] || full="docker.io/$img"
   grep -qxF "$full" <<<"$have" || missing+=("$img")
 done
-if [ "${#missing[@]}" -gt 0 ]; then
-  [ "${NODE_IMAGE_ALLOW_MISSING:-0}" = 1 ] && echo "node-image: WARNING: not in the node: ${missing[*]}" >&2 || die "not in the node: ${missing[*]}"
-fi
+[ "${#missing[@]}" -eq 0 ] || die "not in the node: ${missing[*]}"
 x pkill containerd || true
 # (sleep is PID 1 and reaps nothing: a zombie containerd counts as stopped)
 x bash -c 'for i in $(seq 30); do ps -C containerd -o stat= | grep -qv "^Z" || exit 0; sleep 1; done; exit 1' || die "containerd did not stop"
