@@ -121,7 +121,7 @@ def build(
             continue
         cache.discard(out)
         out.mkdir(parents=True)
-        log_path = logs / f"{recipe.name}-{version}-{k}.log"
+        log_path = logs / f"{recipe.name}-{cache.safe_version(version)}-{k}.log"
         env = {**os.environ, **pins, "REPO": str(REPO), "OUT": str(out), "VERSION": version}
         for dep in recipe.deps:
             env[f"{dep.upper().replace('-', '_')}_OUT"] = str(outs[dep])

@@ -20,8 +20,13 @@ def bin_dir() -> Path:
     return cache_root() / "bin"
 
 
+def safe_version(version: str) -> str:
+    """A version usable as a path component."""
+    return "".join(c if c.isalnum() or c in ".+-_" else "_" for c in version) or "none"
+
+
 def out_dir(component: str, version: str, key: str) -> Path:
-    safe = version.replace("/", "_") or "none"
+    safe = safe_version(version)
     return cache_root() / component / f"{safe}-{key}"
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 OFFLINE_DIR = Path(__file__).resolve().parent
 RECIPE_DIR = OFFLINE_DIR / "recipes"
 _HEADER = re.compile(r"^#\s*(version|deps|inputs):\s*(.*?)\s*$")
-_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
 class RecipeError(Exception):
@@ -33,8 +32,12 @@ class Recipe:
     text: str = field(default="", repr=False)
 
     def version(self, pins: dict[str, str]) -> str:
-        """The version this recipe builds, with the pins substituted."""
-        return _VAR.sub(lambda m: pins.get(m.group(1), ""), self.version_expr)
+        """The version this recipe builds: its header expression expanded by bash over the pins."""
+        out = subprocess.run(["bash", "-c", f'printf %s "{self.version_expr}"'],
+                             env={**pins, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RecipeError(f"{self.path}: cannot expand '# version: {self.version_expr}': {out.stderr.strip()}")
+        return out.stdout
 
 
 def parse(path: Path) -> Recipe:
