@@ -21,6 +21,7 @@ from kombu import Exchange, Queue
 QUEUE_NAMES = ("high_priority", "low_priority", "default")
 DEFAULT_QUEUE = "default"
 TASK_NAME = "worker.tasks.add"
+EXECUTIONS_KEY = "cke:executions"  # hash: task id -> completed runs (see tasks._count_execution)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

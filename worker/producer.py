@@ -60,6 +60,7 @@ class Accounting:
     failed: dict[str, str] = field(default_factory=dict)                # id -> state/exception
     missing: list[str] = field(default_factory=list)                    # ids without a result
     duplicates: int = 0
+    reexecuted: dict[str, int] = field(default_factory=dict)            # id -> completed runs (> 1)
     by_worker: Counter = field(default_factory=Counter)                 # hostname -> results
     done: set = field(default_factory=set, repr=False)                  # ids with a final state
     elapsed: float = 0.0
@@ -71,6 +72,7 @@ class Accounting:
     def summary(self) -> str:
         return (f"expected={self.expected} received={self.received} missing={len(self.missing)} "
                 f"wrong={len(self.wrong)} failed={len(self.failed)} duplicates={self.duplicates} "
+                f"run-twice={len(self.reexecuted)} "
                 f"workers={len(self.by_worker)} elapsed={self.elapsed:.1f}s")
 
 
@@ -144,9 +146,24 @@ def collect(results: Iterable[AsyncResult], timeout: float, on_progress: Progres
             on_progress(acc, acc.elapsed)
             last_report = now
         time.sleep(min(poll_interval, max(0.0, timeout - acc.elapsed)))
+    acc.reexecuted = executions_over_one(backend, list(want))
     if on_progress:
         on_progress(acc, acc.elapsed)
     return acc
+
+
+def executions_over_one(backend, ids: Sequence[str]) -> dict[str, int]:
+    """Task ids whose task completed more than once (at-least-once made visible)."""
+    client = getattr(backend, "client", None)
+    if client is None or not ids:
+        return {}
+    out: dict[str, int] = {}
+    for at in range(0, len(ids), 500):
+        chunk = ids[at:at + 500]
+        for task_id, n in zip(chunk, client.hmget(config.EXECUTIONS_KEY, chunk)):
+            if n is not None and int(n) > 1:
+                out[task_id] = int(n)
+    return out
 
 
 def _print_progress(acc: Accounting, elapsed: float) -> None:

@@ -212,6 +212,22 @@ def test_sigterm_requeues_a_long_task(redis, app, env):
         assert redis.llen("high_priority") == 0 and redis.hlen("unacked") == 1
 
 
+def test_a_task_run_twice_is_reported_not_hidden(redis, app, env):
+    # A visibility timeout shorter than the task: the restore sweep hands the message to the
+    # second worker while the first still runs it -> two completed runs of one id.
+    env = env | {"VISIBILITY_TIMEOUT": "1", "UNACKED_RESTORE_INTERVAL": "1"}
+    with CeleryWorker(env, name="first") as a, CeleryWorker(env, name="second") as b:
+        a.wait_ready()
+        b.wait_ready()
+        [result] = enqueue(app, 1, "high_priority", sleep=4)
+        wait_until(lambda: int(redis.hget(config.EXECUTIONS_KEY, result.id) or 0) >= 2, 40,
+                   what="the task to complete twice")
+        acc = collect([result], timeout=10)
+    assert acc.ok, acc.summary()  # at-least-once is legal...
+    assert acc.reexecuted == {result.id: 2}  # ...and visible
+    assert "run-twice=1" in acc.summary()
+
+
 # --- secrets ----------------------------------------------------------------------------------
 
 def test_worker_output_never_shows_the_password(redis, app, env):
