@@ -227,3 +227,15 @@ def test_snapshot_line_matches_the_progress_format():
     s = Snapshot(t=time.time(), desired=10, ready=4, hpa_desired=10, hpa_current=4, queue=312, metric=None,
                  completed=180)
     assert s.line(10) == "replicas 4/10 desired 10 hpa 10 queue 312 metric ? done 180"
+
+
+def test_unknown_keda_version_is_refused_before_any_cluster(tmp_path, monkeypatch):
+    go = tmp_path / "go"
+    go.write_text("#!/bin/sh\necho github.com/kedacore/keda/v2 v2.15.1 v2.16.1 v2.20.2 v2.21.0\n")
+    go.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    keda.check_exists_offline("2.21.0")
+    with pytest.raises(SuiteError) as e:
+        keda.check_exists_offline("9.9.9")
+    assert str(e.value) == ("KEDA 9.9.9 does not exist on the Go module proxy; versions it serves: "
+                            "2.15.1, 2.16.1, 2.20.2, 2.21.0")

@@ -1,0 +1,66 @@
+"""Faults during scaling: the workload survives a killed worker and a restarted KEDA operator."""
+
+from __future__ import annotations
+
+import time
+
+from fixtures.observe import take
+from fixtures.scenario import POD_START_ALLOWANCE, ScenarioResult, run_scale_out_and_in
+from fixtures.waits import wait_until
+from tests.e2e.scaling import recorded_timeline
+from worker.producer import collect, enqueue, expected_sums
+
+WORKER_LABEL = "app.kubernetes.io/name=celery-worker"
+
+
+def _env(app, name: str, default: int) -> int:
+    for d in app.docs:
+        if d.get("kind") == "Deployment" and d["metadata"]["name"] == app.target.deployment:
+            for c in d["spec"]["template"]["spec"]["containers"]:
+                for e in c.get("env", []):
+                    if e["name"] == name:
+                        return int(e["value"])
+    return default
+
+
+def test_worker_killed_mid_task_is_redelivered(request, app, celery_app, redis_client, suite_options,
+                                               scenario_record):
+    """A pod that dies without a shutdown (SIGKILL, node loss) does not lose its task."""
+    visibility = _env(app, "VISIBILITY_TIMEOUT", 300)
+    task_s = 15.0
+    with recorded_timeline(request, app, redis_client, suite_options, scenario_record) as tl:
+        wait_until("one idle worker before the fault", lambda: take(app.kube, app.target, redis_client),
+                   lambda s: s.ready == s.desired == app.bounds.min, timeout=120, describe=lambda s: s.line())
+        [result] = enqueue(celery_app, 1, "high_priority", task_s)
+        wait_until("a worker to take the task (unacked)", lambda: redis_client.hlen("unacked"), lambda n: n == 1,
+                   timeout=60, describe=lambda n: f"unacked {n}, LLEN {redis_client.llen('high_priority')}")
+        pods = app.kube.core.list_namespaced_pod(app.namespace, label_selector=WORKER_LABEL).items
+        running = [p.metadata.name for p in pods if p.status.phase == "Running"]
+        assert len(running) == 1, f"expected one running worker, found {running}"
+        app.kube.kubectl("delete", "pod", running[0], "-n", app.namespace, "--grace-period=0", "--force",
+                         "--wait=false")
+        tl.mark(f"killed {running[0]} mid-task")
+        t0 = time.monotonic()
+        bound = visibility + 10 + POD_START_ALLOWANCE + task_s
+        acc = collect([result], timeout=bound, expected=expected_sums(1))
+        assert acc.ok, f"the killed worker's task was lost: {acc.summary()} (bound {bound:.0f} s)"
+        scenario_record["redelivered_after"] = f"{time.monotonic() - t0:.1f} s (visibility timeout {visibility} s)"
+        tl.mark("task completed by another pod")
+    assert redis_client.hlen("unacked") == 0
+
+
+def test_keda_operator_restart_during_scale_out(request, app, celery_app, redis_client, suite_options,
+                                                scenario_record):
+    """Scaling goes on when the operator pod is deleted right after the backlog appears."""
+    result = ScenarioResult(tasks=500)
+
+    def restart_operator() -> None:
+        app.kube.kubectl("delete", "pod", "-n", "keda", "-l", "app=keda-operator", "--wait=false")
+
+    with recorded_timeline(request, app, redis_client, suite_options, scenario_record) as tl:
+        run_scale_out_and_in(app, celery_app, redis_client, tl, 500, "high_priority", None, result,
+                             after_enqueue=restart_operator)
+    scenario_record["phases"] = {p: getattr(result.times, p) for p in ("first_scale_up", "reached_max",
+                                                                         "drained", "back_to_min")}
+    scenario_record["accounting"] = result.accounting.summary() if result.accounting else "none"
+    assert result.peak_ready == app.bounds.max
