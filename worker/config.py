@@ -13,7 +13,7 @@ Environment (defaults in brackets):
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from kombu import Exchange, Queue

@@ -21,8 +21,8 @@ import argparse
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from celery import Celery
 from celery.result import AsyncResult
@@ -84,7 +84,7 @@ def _fetch_metas(backend, ids: Sequence[str]) -> dict[str, dict]:
         for at in range(0, len(ids), 500):
             chunk = ids[at:at + 500]
             values = client.mget([backend.get_key_for_task(i) for i in chunk])
-            for task_id, raw in zip(chunk, values):
+            for task_id, raw in zip(chunk, values, strict=True):
                 if raw is not None:
                     metas[task_id] = backend.decode_result(raw)
         return metas
@@ -110,7 +110,7 @@ def collect(results: Iterable[AsyncResult], timeout: float, on_progress: Progres
         raise ValueError(f"{len(results)} results but {len(expected)} expected sums")
     acc = Accounting()
     want: dict[str, int] = {}
-    for r, value in zip(results, expected):
+    for r, value in zip(results, expected, strict=True):
         if r.id in want:
             acc.duplicates += 1
         else:
@@ -160,7 +160,7 @@ def executions_over_one(backend, ids: Sequence[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for at in range(0, len(ids), 500):
         chunk = ids[at:at + 500]
-        for task_id, n in zip(chunk, client.hmget(config.EXECUTIONS_KEY, chunk)):
+        for task_id, n in zip(chunk, client.hmget(config.EXECUTIONS_KEY, chunk), strict=True):
             if n is not None and int(n) > 1:
                 out[task_id] = int(n)
     return out

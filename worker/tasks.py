@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 from celery import Celery
 from celery.signals import worker_ready
@@ -56,7 +56,7 @@ def _count_execution(task) -> None:
         client = task.app.backend.client
         client.hincrby(config.EXECUTIONS_KEY, task.request.id, 1)
         client.expire(config.EXECUTIONS_KEY, int(task.app.conf.result_expires or 3600))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         log.warning("could not count execution of %s: %s", task.request.id, e)
 
 

@@ -43,7 +43,7 @@ class CeleryWorker:
         return [sys.executable, "-m", "celery", "-A", "worker.tasks", "worker", "--loglevel=INFO",
                 "-Q", self.queues, "-n", self.hostname, *self.extra_args]
 
-    def start(self) -> "CeleryWorker":
+    def start(self) -> CeleryWorker:
         self._log = open(self.logfile, "wb")
         self.proc = subprocess.Popen(self.command(), cwd=self.tmpdir, env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=self._log,
@@ -63,7 +63,7 @@ class CeleryWorker:
                 raise TimeoutError(f"worker {self.name}: no {text!r} in {timeout}s:\n{self.output()[-3000:]}")
             time.sleep(0.05)
 
-    def wait_ready(self, timeout: float = 30.0) -> "CeleryWorker":
+    def wait_ready(self, timeout: float = 30.0) -> CeleryWorker:
         self.wait_for(" ready.", timeout)
         return self
 
@@ -93,7 +93,7 @@ class CeleryWorker:
             pass
         self._log.close()
 
-    def __enter__(self) -> "CeleryWorker":
+    def __enter__(self) -> CeleryWorker:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -7,7 +7,6 @@ No persistence, bound to 127.0.0.1 on a free port, data dir in a temp dir.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -49,7 +48,7 @@ class RedisServer:
         import redis
         return redis.Redis(host=self.host, port=self.port, password=self.password, **kw)
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         exe = shutil.which(self.executable)
         if exe is None:
             raise RuntimeError(MISSING.format(exe=self.executable))
@@ -90,7 +89,7 @@ class RedisServer:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
             self.tmpdir = None
 
-    def __enter__(self) -> "RedisServer":
+    def __enter__(self) -> RedisServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -17,12 +17,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from celery_worker import REPO, CeleryWorker  # noqa: E402
-from redis_server import MISSING, RedisServer  # noqa: E402
+from celery_worker import REPO, CeleryWorker
+from redis_server import MISSING, RedisServer
 
-from worker import config  # noqa: E402
-from worker.producer import Accounting, collect, enqueue, expected_sums  # noqa: E402
-from worker.tasks import make_app  # noqa: E402
+from worker import config
+from worker.producer import Accounting, collect, enqueue, expected_sums
+from worker.tasks import make_app
 
 PASSWORD = "unit-S3cret-pw"
 FAST = {"UNACKED_RESTORE_INTERVAL": "1", "SOFT_SHUTDOWN_TIMEOUT": "1", "TASK_SLEEP_SECONDS": "0"}
