@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from offline import cache, recipes
+from offline.process import terminate_group
 
 REPO = Path(__file__).resolve().parent.parent
 # What one e2e run needs; the rest (debian-base, kubernetes, images) comes as deps.
@@ -53,16 +53,10 @@ def _run_recipe(recipe: recipes.Recipe, env: dict[str, str], log_path: Path, tim
         try:
             return proc.wait(timeout=timeout), False
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            terminate_group(proc, grace=20)
             return -1, True
         except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            terminate_group(proc, grace=0.1)
             raise
 
 

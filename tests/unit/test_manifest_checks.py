@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import copy
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from fixtures.manifest_checks import (  # noqa: E402
+from fixtures.manifest_checks import (
     ScalingBounds,
     check_no_plaintext_secrets,
     check_pod_security_restricted,
@@ -21,6 +16,8 @@ from fixtures.manifest_checks import (  # noqa: E402
     derive_bounds,
     validate,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 

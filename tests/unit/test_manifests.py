@@ -14,7 +14,6 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from fixtures.manifest_checks import (  # noqa: E402
+from fixtures.manifest_checks import (
     check_no_plaintext_secrets,
     check_pod_security_restricted,
     check_scaledobject,
@@ -34,6 +29,8 @@ from fixtures.manifest_checks import (  # noqa: E402
     obj_name,
     validate,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 MANIFESTS = ROOT / "manifests"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
