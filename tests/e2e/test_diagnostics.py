@@ -1,0 +1,35 @@
+"""A failing scaling test leaves a diagnostics bundle, and its failure message names it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLE_FILES = ("describe-hpa.txt", "describe-scaledobject.txt", "describe-deployment.txt", "describe-pods.txt",
+                "scaledobject.yaml", "events.txt", "logs-keda-operator.txt", "logs-workers.txt", "logs-redis.txt",
+                "redis.json", "errors.txt")
+
+
+def test_forced_failure_leaves_a_named_bundle(cluster, suite_options, tmp_path):
+    artifacts = tmp_path / "artifacts"
+    cmd = [sys.executable, "-m", "pytest", str(REPO / "tests/e2e/forced_failure/check_wrong_list.py"),
+           "-p", "no:cacheprovider", f"--cluster-name={cluster.name}", "--reuse-cluster",
+           f"--kind-kubectl-bin={cluster.kube.kubectl_bin}", f"--artifacts-dir={artifacts}",
+           f"--offline={'on' if suite_options.offline else 'off'}", f"--keda-version={suite_options.keda_version}",
+           f"--basetemp={tmp_path / 'inner'}"]
+    cp = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
+    out = cp.stdout + cp.stderr
+    assert cp.returncode == 1, f"the broken deployment must fail (exit {cp.returncode}):\n{out[-3000:]}"
+    assert "waiting for replicas to rise above 1; last observed: replicas 1/10" in out, out[-3000:]
+    m = re.search(r"diagnostics bundle: (\S+)", out)
+    assert m, f"the failure does not name a diagnostics bundle:\n{out[-3000:]}"
+    bundle = Path(m.group(1))
+    missing = [f for f in BUNDLE_FILES if not (bundle / f).is_file()]
+    assert not missing, f"bundle {bundle} lacks {missing}"
+    assert "wrong_list" in (bundle / "scaledobject.yaml").read_text()
+    assert set(json.loads((bundle / "redis.json").read_text())["queues"]) == {"high_priority", "low_priority", "default"}
+    assert any((bundle / "kind-logs").rglob("kubelet.log")), "kind export logs missing from the bundle"
