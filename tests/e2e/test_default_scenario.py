@@ -20,10 +20,17 @@ def test_scales_out_to_max_and_back_to_min(repeat_index, request, app, celery_ap
         t = result.times
         scenario_record["phases"] = {p: getattr(t, p) for p in ("first_scale_up", "reached_max", "drained",
                                                                  "back_to_min")}
+        if result.peak_ready:
+            scenario_record["peak_ready_replicas"] = result.peak_ready
         for phase in ("first_scale_up", "reached_max", "drained", "back_to_min"):
             got = getattr(t, phase)
+            floor = f"floor {t.floors[phase]:.0f} s, " if phase in t.floors else ""
             scenario_record[phase] = (f"{got:.1f} s" if got is not None else "not reached") + \
-                f" (bound {t.bounds.get(phase, 0):.0f} s)"
+                f" ({floor}bound {t.bounds.get(phase, 0):.0f} s)"
+        if t.back_to_min is not None and t.queue_empty is not None:
+            scenario_record["back_to_min_after_empty_queue"] = (
+                f"{t.back_to_min - t.queue_empty:.1f} s (floor {t.floors['back_to_min_after_empty_queue']:.0f} s: "
+                "the scale-down stabilization window)")
         if result.tasks_per_second:
             scenario_record["tasks_per_second"] = f"{result.tasks_per_second:.1f}"
         if result.accounting:
