@@ -46,3 +46,11 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert "gate: PASS" in capsys.readouterr().out
     assert gate.main(["--baseline", str(fast), str(cur)]) == 1
     assert "gate: FAIL" in capsys.readouterr().out
+
+
+def test_tests_not_run_now_are_not_compared():
+    other = gate.result({}, {"tests/e2e/test_other.py::test_x": {"outcome": "passed", "phases": {"drained": 1.0}}}, 1)
+    baseline = [{**run(1.0), "tests": {**run(1.0)["tests"], **other["tests"]}}]
+    verdicts = gate.compare([run(1.0)], baseline)
+    assert verdicts and all(v.ok for v in verdicts)
+    assert {v.test for v in verdicts} == {T}
