@@ -14,6 +14,9 @@ from worker.producer import collect, enqueue, expected_sums
 
 TASKS = 40
 SLEEP = 20.0  # > the HPA's 15 s scale-down step and the 15 s stabilization window
+# listLength 2 instead of 10: 40 long tasks still ask for 10 workers, and the tail of the
+# backlog is not left to one worker (with 10, the last 10 tasks x 20 s run one by one).
+SCALEDOBJECT_PATCH = [{"op": "replace", "path": "/spec/triggers/0/metadata/listLength", "value": "2"}]
 
 
 def test_scale_in_during_long_tasks_loses_nothing(request, app, celery_app, redis_client, suite_options,
