@@ -11,6 +11,9 @@ from tests.e2e.scaling import recorded_timeline
 from worker.producer import collect, enqueue, expected_sums
 
 WORKER_LABEL = "app.kubernetes.io/name=celery-worker"
+# While the operator restarts, the metrics server (which asks the operator over gRPC) has no
+# value for the HPA: pod start + leader election + first poll; measured 21-45 s here.
+OPERATOR_RECOVERY = 90.0
 
 
 def _env(app, name: str, default: int) -> int:
@@ -59,8 +62,9 @@ def test_keda_operator_restart_during_scale_out(request, app, celery_app, redis_
 
     with recorded_timeline(request, app, redis_client, suite_options, scenario_record) as tl:
         run_scale_out_and_in(app, celery_app, redis_client, tl, 500, "high_priority", None, result,
-                             after_enqueue=restart_operator)
+                             after_enqueue=restart_operator, fault_allowance=OPERATOR_RECOVERY)
     scenario_record["phases"] = {p: getattr(result.times, p) for p in ("first_scale_up", "reached_max",
                                                                          "drained", "back_to_min")}
+    scenario_record["first_scale_up"] = f"{result.times.first_scale_up} s (operator restarted at +1 s)"
     scenario_record["accounting"] = result.accounting.summary() if result.accounting else "none"
     assert result.peak_ready == app.bounds.max
