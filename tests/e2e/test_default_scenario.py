@@ -30,7 +30,7 @@ def test_scales_out_to_max_and_back_to_min(repeat_index, request, app, celery_ap
         if t.back_to_min is not None and t.queue_empty is not None:
             scenario_record["back_to_min_after_empty_queue"] = (
                 f"{t.back_to_min - t.queue_empty:.1f} s (floor {t.floors['back_to_min_after_empty_queue']:.0f} s: "
-                "the scale-down stabilization window)")
+                "the stabilization window minus one HPA sync)")
         if result.tasks_per_second:
             scenario_record["tasks_per_second"] = f"{result.tasks_per_second:.1f}"
         if result.accounting:
