@@ -65,6 +65,6 @@ def test_keda_operator_restart_during_scale_out(request, app, celery_app, redis_
                              after_enqueue=restart_operator, fault_allowance=OPERATOR_RECOVERY)
     scenario_record["phases"] = {p: getattr(result.times, p) for p in ("first_scale_up", "reached_max",
                                                                          "drained", "back_to_min")}
-    scenario_record["first_scale_up"] = f"{result.times.first_scale_up} s (operator restarted at +1 s)"
+    scenario_record["first_scale_up"] = f"{result.times.first_scale_up:.1f} s (operator restarted at +1 s)"
     scenario_record["accounting"] = result.accounting.summary() if result.accounting else "none"
     assert result.peak_ready == app.bounds.max
