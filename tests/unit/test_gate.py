@@ -54,3 +54,12 @@ def test_tests_not_run_now_are_not_compared():
     verdicts = gate.compare([run(1.0)], baseline)
     assert verdicts and all(v.ok for v in verdicts)
     assert {v.test for v in verdicts} == {T}
+
+
+def test_spread_reports_pass_rate_and_min_median_max():
+    runs = [run(1.0, rep=1), run(2.0, rep=2, outcome="failed"), run(1.5, rep=3)]
+    merged = {**runs[0], "tests": {k: v for r in runs for k, v in r["tests"].items()}}
+    lines = gate.spread([merged])
+    assert lines[0] == f"{T}: 2/3 passed"
+    drained = next(line for line in lines if "drained" in line)
+    assert "n=3" in drained and "min   90.0s" in drained and "median  135.0s" in drained and "max  180.0s" in drained
