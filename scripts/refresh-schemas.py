@@ -4,7 +4,7 @@
 Where they come from (no network needed at test time; these files are committed):
 
 * Kubernetes built-in kinds (apps/v1 Deployment, v1 Service, v1 Secret,
-  networking.k8s.io/v1 NetworkPolicy): the OpenAPI v3 documents shipped in the
+  v1 PersistentVolumeClaim, networking.k8s.io/v1 NetworkPolicy): the OpenAPI v3 documents shipped in the
   Kubernetes source, ``api/openapi-spec/v3/*.json`` of the Go module
   ``k8s.io/kubernetes@<K8S_VERSION>`` (default v1.34.4).
 * KEDA kinds (keda.sh/v1alpha1 ScaledObject, TriggerAuthentication): the
@@ -71,6 +71,7 @@ K8S_KINDS: list[tuple[str, str, str, str]] = [
     ("apps/v1", "Deployment", "apis__apps__v1_openapi.json", "io.k8s.api.apps.v1.Deployment"),
     ("v1", "Service", "api__v1_openapi.json", "io.k8s.api.core.v1.Service"),
     ("v1", "Secret", "api__v1_openapi.json", "io.k8s.api.core.v1.Secret"),
+    ("v1", "PersistentVolumeClaim", "api__v1_openapi.json", "io.k8s.api.core.v1.PersistentVolumeClaim"),
     (
         "networking.k8s.io/v1",
         "NetworkPolicy",

@@ -107,7 +107,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict:
             # Poll the worker's queues in turn (no queue starves); does not change where messages land.
             "queue_order_strategy": "round_robin",
         },
-        "result_backend_transport_options": {"retry_on_timeout": True},
+        "result_backend_transport_options": {
+            "retry_on_timeout": True,
+            # Storing a result rides through a Redis restart (pod replaced, AOF reloaded): retry each
+            # second for up to 90 s instead of Celery's 20, so a task finished during the outage
+            # still records its result rather than failing after the work was done.
+            "retry_policy": {"max_retries": 90, "interval_start": 0, "interval_step": 1, "interval_max": 1},
+        },
         # Results are read once by the producer; expire them so Redis does not grow run after run.
         "result_expires": _int(env, "RESULT_EXPIRES", 3600),
         # Store worker hostname (and args) with each result: which pod ran which task, no extra keys.

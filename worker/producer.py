@@ -64,6 +64,8 @@ class Accounting:
     by_worker: Counter = field(default_factory=Counter)                 # hostname -> results
     done: set = field(default_factory=set, repr=False)                  # ids with a final state
     elapsed: float = 0.0
+    backend_errors: int = 0                 # polls that found the result backend unreachable
+    last_backend_error: str = ""
 
     @property
     def ok(self) -> bool:
@@ -73,7 +75,14 @@ class Accounting:
         return (f"expected={self.expected} received={self.received} missing={len(self.missing)} "
                 f"wrong={len(self.wrong)} failed={len(self.failed)} duplicates={self.duplicates} "
                 f"run-twice={len(self.reexecuted)} "
-                f"workers={len(self.by_worker)} elapsed={self.elapsed:.1f}s")
+                f"workers={len(self.by_worker)} elapsed={self.elapsed:.1f}s"
+                + (f" backend-errors={self.backend_errors} (last: {self.last_backend_error})"
+                   if self.backend_errors else ""))
+
+
+def transient_errors(backend) -> tuple[type[BaseException], ...]:
+    """What a result backend raises while its server is briefly away (Redis restarting)."""
+    return tuple(getattr(backend, "connection_errors", ())) + (ConnectionError, TimeoutError)
 
 
 def _fetch_metas(backend, ids: Sequence[str]) -> dict[str, dict]:
@@ -122,8 +131,16 @@ def collect(results: Iterable[AsyncResult], timeout: float, on_progress: Progres
     pending = list(want)
     t0 = time.monotonic()
     last_report = t0
+    errors = transient_errors(backend)
+    revoked: dict[str, str] = {}
     while True:
-        for task_id, meta in _fetch_metas(backend, pending).items():
+        try:
+            metas = _fetch_metas(backend, pending)
+        except errors as e:  # the broker restarting is a fault the results must survive, not a verdict
+            acc.backend_errors += 1
+            acc.last_backend_error = f"{type(e).__name__}: {e}"
+            metas = {}
+        for task_id, meta in metas.items():
             state = meta.get("status")
             if state == "SUCCESS":
                 got = meta.get("result")
@@ -131,22 +148,34 @@ def collect(results: Iterable[AsyncResult], timeout: float, on_progress: Progres
                 acc.by_worker[meta.get("worker") or "?"] += 1
                 if got != want[task_id]:
                     acc.wrong[task_id] = (want[task_id], got)
-            elif state in ("FAILURE", "REVOKED"):
+            elif state == "FAILURE":
                 acc.failed[task_id] = f"{state}: {meta.get('result')!r}"
+            elif state == "REVOKED":
+                # Not final here: a worker that loses Redis cancels its running task (see
+                # worker.config) and records REVOKED, but the message goes back to the queue
+                # and a later run stores SUCCESS over it. Still REVOKED at the end = failed.
+                revoked[task_id] = f"{state}: {meta.get('result')!r}"
+                continue
             else:  # STARTED/RETRY: not final yet
                 continue
+            revoked.pop(task_id, None)
             acc.done.add(task_id)
         pending = [i for i in pending if i not in acc.done]
         now = time.monotonic()
         acc.elapsed = now - t0
-        acc.missing = list(pending)
+        acc.missing = [i for i in pending if i not in revoked]
         if not pending or acc.elapsed >= timeout:
+            acc.failed.update(revoked)
             break
         if on_progress and now - last_report >= progress_every:
             on_progress(acc, acc.elapsed)
             last_report = now
         time.sleep(min(poll_interval, max(0.0, timeout - acc.elapsed)))
-    acc.reexecuted = executions_over_one(backend, list(want))
+    try:
+        acc.reexecuted = executions_over_one(backend, list(want))
+    except errors as e:
+        acc.backend_errors += 1
+        acc.last_backend_error = f"{type(e).__name__}: {e} (run-twice count not read)"
     if on_progress:
         on_progress(acc, acc.elapsed)
     return acc

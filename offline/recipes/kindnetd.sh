@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# version: ${KINDNETD_IMAGE##*:}+kube-network-policies-${KUBE_NETWORK_POLICIES_VERSION}
+# version: ${KINDNETD_IMAGE##*:}+kube-network-policies-${KUBE_NETWORK_POLICIES_VERSION}+xtables-queue
 # deps: debian-base
+# inputs: offline/addons/kindnetd
 # $KINDNETD_IMAGE, the image kind v0.33.0's default CNI manifest runs
 # (pkg/build/nodeimage/const_cni.go). kind's own kindnetd source
 # (module sigs.k8s.io/kind/images/kindnetd, a nested module left out of the
@@ -8,13 +9,27 @@
 # offline/addons/kindnetd: an independent kindnetd-compatible daemon (CNI
 # config, routes, masquerade) with sigs.k8s.io/kube-network-policies linked in
 # for NetworkPolicy, on Debian with iptables (legacy + nft) for the masquerade.
+# kube-network-policies is patched (offline/addons/kindnetd/patches) so it can
+# queue packets with the xtables NFQUEUE target where the kernel lacks the
+# nftables queue expression (CONFIG_NFT_QUEUE); kindnetd picks one at start.
 set -euo pipefail
 . "$REPO/offline/addons.env"
 src="$REPO/offline/addons/kindnetd"
 grep -q "sigs.k8s.io/kube-network-policies $KUBE_NETWORK_POLICIES_VERSION\$" "$src/go.mod" \
   || { echo "kindnetd: offline/addons/kindnetd/go.mod does not pin kube-network-policies $KUBE_NETWORK_POLICIES_VERSION" >&2; exit 1; }
 mkdir -p "$WORK/ctx"
-( cd "$src" && CGO_ENABLED=0 go build -trimpath \
+cp -r "$src" "$WORK/src"
+knp_dir=$(cd "$WORK/src" && go mod download -json "sigs.k8s.io/kube-network-policies@$KUBE_NETWORK_POLICIES_VERSION" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])') \
+  || { echo "kindnetd: cannot download sigs.k8s.io/kube-network-policies@$KUBE_NETWORK_POLICIES_VERSION" >&2; exit 1; }
+cp -r "$knp_dir" "$WORK/kube-network-policies" && chmod -R u+w "$WORK/kube-network-policies"
+for p in "$src"/patches/kube-network-policies-*.patch; do
+  # git apply needs no `patch` package; the throwaway repo keeps it from looking at an enclosing one.
+  ( cd "$WORK/kube-network-policies" && git init -q . && git apply -p1 "$p" ) \
+    || { echo "kindnetd: $(basename "$p") does not apply to kube-network-policies $KUBE_NETWORK_POLICIES_VERSION" >&2; exit 1; }
+done
+( cd "$WORK/src" && go mod edit -replace "sigs.k8s.io/kube-network-policies=$WORK/kube-network-policies" )
+( cd "$WORK/src" && CGO_ENABLED=0 go build -trimpath \
     -ldflags "-s -w -X main.version=${KINDNETD_IMAGE##*:}-offline" -o "$WORK/ctx/kindnetd" . ) \
   || { echo "kindnetd: go build failed" >&2; exit 1; }
 cat >"$WORK/ctx/Dockerfile" <<'DF'

@@ -3,7 +3,8 @@
     with RedisServer(password="s3cret") as server:
         server.url, server.port, server.client()   # redis.Redis with the password
 
-No persistence, bound to 127.0.0.1 on a free port, data dir in a temp dir.
+No persistence unless ``server_args`` asks for it (e.g. the manifest's AOF options),
+bound to 127.0.0.1 on a free port, data dir in a temp dir that ``restart()`` keeps.
 """
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ def free_port() -> int:
 
 class RedisServer:
     def __init__(self, password: str = "unit-test-pw", executable: str = "redis-server",
-                 startup_timeout: float = 10.0):
+                 startup_timeout: float = 10.0, server_args: tuple[str, ...] = ("--save", "", "--appendonly", "no")):
         self.password = password
+        self.server_args = tuple(server_args)
         self.executable = executable
         self.startup_timeout = startup_timeout
         self.host = "127.0.0.1"
@@ -52,11 +54,12 @@ class RedisServer:
         exe = shutil.which(self.executable)
         if exe is None:
             raise RuntimeError(MISSING.format(exe=self.executable))
-        self.tmpdir = tempfile.mkdtemp(prefix="unit-redis-")
-        self.port = free_port()
+        if self.tmpdir is None:
+            self.tmpdir = tempfile.mkdtemp(prefix="unit-redis-")
+        self.port = self.port or free_port()
         self.log = Path(self.tmpdir, "redis.log")
         args = [exe, "--port", str(self.port), "--bind", self.host, "--dir", self.tmpdir,
-                "--requirepass", self.password, "--save", "", "--appendonly", "no",
+                "--requirepass", self.password, *self.server_args,
                 "--daemonize", "no", "--logfile", str(self.log)]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -77,14 +80,23 @@ class RedisServer:
                                    f"within {self.startup_timeout}s")
             time.sleep(0.05)
 
-    def stop(self) -> None:
+    def _stop_process(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.terminate()  # SIGTERM, as the kubelet stops the pod: Redis flushes its AOF and exits
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+    def restart(self, down_for: float = 0.0) -> RedisServer:
+        """Stop and start again on the same port and data dir, as a replaced pod with its volume."""
+        self._stop_process()
+        time.sleep(down_for)
+        return self.start()
+
+    def stop(self) -> None:
+        self._stop_process()
         if self.tmpdir:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
             self.tmpdir = None

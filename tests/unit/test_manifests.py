@@ -38,6 +38,7 @@ OVERLAYS = ["base", "overlays/e2e", "overlays/e2e-scale-to-zero"]
 E2E_OVERLAYS = ["overlays/e2e", "overlays/e2e-scale-to-zero"]
 
 EXPECTED_OBJECTS = {
+    "PersistentVolumeClaim/redis-data",
     "Deployment/redis",
     "Service/redis",
     "NetworkPolicy/redis",
@@ -152,7 +153,8 @@ def test_pod_security_restricted(overlay: str) -> None:
             assert sc["allowPrivilegeEscalation"] is False
             assert sc["capabilities"]["drop"] == ["ALL"]
             assert sc["readOnlyRootFilesystem"] is True
-        assert all("emptyDir" in v for v in ps.get("volumes", [])), "only emptyDir volumes"
+        kinds = {k for v in ps.get("volumes", []) for k in v if k != "name"}
+        assert kinds <= {"emptyDir", "persistentVolumeClaim"}, f"{name}: volume types {kinds}"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -178,13 +180,30 @@ def test_redis_deployment(overlay: str) -> None:
     for probe in ("readinessProbe", "livenessProbe"):
         cmd = " ".join(c[probe]["exec"]["command"])
         assert "redis-cli" in cmd and "ping" in cmd and "$REDIS_PASSWORD" in cmd, probe
-    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
-    vols = {v["name"]: v for v in pod_spec(dep)["volumes"]}
-    assert "emptyDir" in vols[mounts["/data"]]
     svc = get(docs, "Service", "redis")
     assert svc["spec"]["selector"] == {"app.kubernetes.io/name": "redis"}
     assert svc["spec"]["ports"][0]["port"] == 6379
     assert dep["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] == "redis"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_redis_persists_the_queue(overlay: str) -> None:
+    """A restarted Redis must come back with its lists (issue 5: no task lost)."""
+    docs = rendered(overlay)
+    dep = get(docs, "Deployment", "redis")
+    (c,) = pod_spec(dep)["containers"]
+    argv = c["command"] + c["args"]
+    opt = {argv[i]: argv[i + 1] for i in range(1, len(argv) - 1) if argv[i].startswith("--")}
+    assert opt["--appendonly"] == "yes"
+    assert opt["--appendfsync"] == "always", "a crash must not lose the last second of enqueues"
+    assert opt["--dir"] == "/data"
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    vols = {v["name"]: v for v in pod_spec(dep)["volumes"]}
+    claim = vols[mounts["/data"]]["persistentVolumeClaim"]["claimName"]
+    pvc = get(docs, "PersistentVolumeClaim", claim)
+    assert pvc["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert "storageClassName" not in pvc["spec"], "the cluster's default class"
+    assert dep["spec"]["strategy"]["type"] == "Recreate", "RWO volume: the old pod must let go first"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -369,7 +388,7 @@ def test_schema_sources_match_pinned_versions() -> None:
 
     index = json.loads((SCHEMAS / "index.json").read_text())
     assert set(index["kinds"]) == {
-        "apps/v1/Deployment", "v1/Service", "v1/Secret", "networking.k8s.io/v1/NetworkPolicy",
+        "apps/v1/Deployment", "v1/Service", "v1/Secret", "v1/PersistentVolumeClaim", "networking.k8s.io/v1/NetworkPolicy",
         "keda.sh/v1alpha1/ScaledObject", "keda.sh/v1alpha1/TriggerAuthentication"}
     for f in index["kinds"].values():
         assert (SCHEMAS / f).is_file(), f

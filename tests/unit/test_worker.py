@@ -267,6 +267,14 @@ def test_accounting_reports_missing_wrong_and_duplicates(redis, app, env):
         bad = collect([failing], timeout=10, expected=[2])
         assert list(bad.failed) == [failing.id] and "TypeError" in bad.failed[failing.id]
 
+    # REVOKED is what a worker that lost Redis records before the message runs again: wait for
+    # the re-run, and only call it failed (not missing) if it never comes.
+    [revoked] = enqueue(app, 1, "low_priority", sleep=0, start=20)
+    app.backend.mark_as_revoked(revoked.id, reason="terminated")
+    acc = collect([revoked], timeout=1.0, expected=[40])
+    assert list(acc.failed) == [revoked.id] and "REVOKED" in acc.failed[revoked.id] and not acc.missing
+    assert acc.elapsed >= 1.0, "REVOKED must not end the wait early"
+
 
 def run_producer(env, *args, timeout=60):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")}
@@ -293,3 +301,72 @@ def test_producer_cli_exits_nonzero_on_loss(redis, env):
     assert redis.llen("low_priority") == 3
     p = run_producer(env, "--count", "4", "--queue", "default", "--no-wait")
     assert p.returncode == 0 and redis.llen("default") == 4
+
+
+# --- a Redis restart (the pod replaced, its volume kept) --------------------------------------
+
+def manifest_persistence_args() -> tuple[str, ...]:
+    """The persistence options the Redis Deployment runs with (password and --dir are the test's)."""
+    import yaml
+    dep = yaml.safe_load((REPO / "manifests" / "base" / "redis-deployment.yaml").read_text())
+    args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        if args[i] in ("--requirepass", "--dir"):
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return tuple(out)
+
+
+@pytest.fixture
+def persistent_redis():
+    with RedisServer(password=PASSWORD, server_args=manifest_persistence_args()) as server:
+        yield server
+
+
+def test_manifest_persistence_keeps_the_queue_across_a_restart(persistent_redis):
+    assert "--appendonly" in manifest_persistence_args()
+    app = make_app(persistent_redis.env(), name="unit-producer")
+    try:
+        enqueue(app, 25, "high_priority").clear()
+        r = persistent_redis.client()
+        assert r.llen("high_priority") == 25
+        persistent_redis.restart()
+        assert persistent_redis.client().llen("high_priority") == 25
+    finally:
+        app.close()
+
+
+def test_without_persistence_a_restart_loses_the_queue():
+    """The control: the seed's Redis (no AOF) comes back empty, so the test above can fail."""
+    with RedisServer(password=PASSWORD) as server:
+        app = make_app(server.env(), name="unit-producer")
+        try:
+            enqueue(app, 5, "high_priority").clear()
+            server.restart()
+            assert server.client().llen("high_priority") == 0
+        finally:
+            app.close()
+
+
+def test_tasks_complete_across_a_redis_restart(persistent_redis):
+    """Workers and the result collector ride through Redis going away for 3 s mid-run."""
+    env = persistent_redis.env() | FAST | {"VISIBILITY_TIMEOUT": "5"}
+    app = make_app(env, name="unit-producer")
+    try:
+        with CeleryWorker(env, name="survivor") as w:
+            w.wait_ready()
+            results = enqueue(app, 6, "high_priority", sleep=1)
+            w.wait_for("add(0, 0)", 10)
+            persistent_redis.restart(down_for=3)
+            acc = collect(results, timeout=90, expected=expected_sums(6))
+            assert acc.ok, f"{acc.summary()}\n{w.output()[-3000:]}"
+            assert "Connection to broker lost" in w.output() or "Cannot connect" in w.output()
+        r = persistent_redis.client()
+        assert r.llen("high_priority") == 0
+        del results  # an AsyncResult unsubscribes when collected: do it while Redis still runs
+    finally:
+        app.close()

@@ -10,7 +10,9 @@
 //   - masquerades traffic that leaves the pod subnets (chain KIND-MASQ-AGENT
 //     in the iptables nat table, iptables-nft or -legacy as the node uses);
 //   - enforces NetworkPolicy with sigs.k8s.io/kube-network-policies (nftables
-//     and nfqueue, table "kindnet-network-policies"), as kind's kindnetd does.
+//     and nfqueue, table "kindnet-network-policies"), as kind's kindnetd does;
+//     on kernels without the nftables queue expression it uses the xtables
+//     NFQUEUE target (patched module, see patches/).
 package main
 
 import (
@@ -125,8 +127,15 @@ func main() {
 
 	factory := informers.NewSharedInformerFactory(clientset, 0)
 	if *netpol {
-		if err := probeNFTQueue(); err != nil {
-			klog.Errorf("NetworkPolicy is NOT enforced on this node: the kernel rejects the nftables queue expression kube-network-policies needs (CONFIG_NFT_QUEUE): %v", err)
+		if err := probeQueue(false); err == nil {
+			klog.Infof("NetworkPolicy: packets go to nfqueue 100 with the nftables queue expression")
+		} else if err2 := probeQueue(true); err2 == nil {
+			networkpolicy.UseXtablesQueue = true
+			klog.Infof("NetworkPolicy: the kernel rejects the nftables queue expression (CONFIG_NFT_QUEUE: %v); "+
+				"packets go to nfqueue 100 with the xtables NFQUEUE target (nft_compat)", err)
+		} else {
+			klog.Errorf("NetworkPolicy is NOT enforced on this node: the kernel rejects both the nftables queue "+
+				"expression (%v) and the xtables NFQUEUE target (%v)", err, err2)
 			*netpol = false
 		}
 	}
@@ -293,7 +302,12 @@ func defaultMTU() int {
 
 // probeNFTQueue adds and deletes, in one transaction, a table with an nfqueue
 // rule: the kernel validates the rule, so this fails without nft_queue.
-func probeNFTQueue() error {
+// probeQueue adds and drops a throwaway table holding the queue rule
+// kube-network-policies would use (xtables: the NFQUEUE target via nft_compat).
+func probeQueue(xtables bool) error {
+	saved := networkpolicy.UseXtablesQueue
+	networkpolicy.UseXtablesQueue = xtables
+	defer func() { networkpolicy.UseXtablesQueue = saved }()
 	c, err := nftables.New()
 	if err != nil {
 		return err
@@ -301,7 +315,7 @@ func probeNFTQueue() error {
 	t := c.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: "kindnet-probe"})
 	ch := c.AddChain(&nftables.Chain{Name: "probe", Table: t, Type: nftables.ChainTypeFilter,
 		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter})
-	c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{&expr.Queue{Num: 100, Flag: expr.QueueFlagBypass}}})
+	c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{networkpolicy.QueueExpr(100, true)}})
 	c.DelTable(t)
 	return c.Flush()
 }
