@@ -82,7 +82,7 @@ class Accounting:
 
 def transient_errors(backend) -> tuple[type[BaseException], ...]:
     """What a result backend raises while its server is briefly away (Redis restarting)."""
-    return tuple(getattr(backend, "connection_errors", ())) + (ConnectionError, TimeoutError)
+    return (*getattr(backend, "connection_errors", ()), ConnectionError, TimeoutError)
 
 
 def _fetch_metas(backend, ids: Sequence[str]) -> dict[str, dict]:
