@@ -17,7 +17,7 @@ from fixtures.docker import require_docker
 from fixtures.errors import SuiteError, WaitTimeout
 from fixtures.images import split_ref
 from fixtures.observe import Snapshot
-from fixtures.portforward import check_port_free
+from fixtures.portforward import PortForward, check_port_free, free_port, listening
 from fixtures.tools import find_tool
 from fixtures.waits import wait_until
 
@@ -159,6 +159,56 @@ def test_busy_port_is_refused():
         port = s.getsockname()[1]
         with pytest.raises(SuiteError, match=f"local port {port} is busy"):
             check_port_free(port)
+
+
+# A stand-in for `kubectl port-forward` (the supervisor is what is tested, not kubectl): listens on
+# the port, and on its first start either exits after 1 s or logs kubectl's "lost connection to pod".
+FORWARDER = """
+import socket, sys, time
+port, mode, starts = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+with open(starts, "a+") as f:
+    f.write("x"); f.seek(0); n = len(f.read())
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port)); s.listen()
+print(f"Forwarding from 127.0.0.1:{port} -> 6379 (start {n})", flush=True)
+if n == 1 and mode == "exit":
+    time.sleep(1); print("error: lost connection to pod", flush=True); sys.exit(1)
+if n == 1 and mode == "lost":
+    time.sleep(1); print("E1125 portforward.go:424] lost connection to pod", flush=True)
+if mode == "fail":
+    print("error: unable to forward port because pod is not running. Current status=Pending", flush=True)
+    sys.exit(1)
+time.sleep(3600)
+"""
+
+
+def _forwarder(tmp_path: Path, mode: str) -> tuple[list[str], int, Path]:
+    import sys
+    port, starts = free_port(), tmp_path / f"starts-{mode}"
+    return [sys.executable, "-c", FORWARDER, str(port), mode, str(starts)], port, starts
+
+
+@pytest.mark.parametrize("mode", ["exit", "lost"])
+def test_port_forward_comes_back_on_the_same_port(tmp_path: Path, mode: str):
+    argv, port, starts = _forwarder(tmp_path, mode)
+    with PortForward(argv, port, f"pf-{mode}", ready_timeout=10) as pf:
+        assert listening(port)
+        wait_until("a second start", lambda: starts.read_text() if starts.exists() else "",
+                   lambda t: len(t) >= 2, timeout=15, interval=0.2)
+        wait_until("listening again", lambda: listening(port), bool, timeout=10, interval=0.2)
+        assert pf.restarts == 1 and "lost connection to pod" in pf.events[0]
+        assert f"pf-{mode}" in cleanup.pending()
+    assert f"pf-{mode}" not in cleanup.pending()
+    assert not listening(port), "the forwarder must be gone after stop()"
+    check_port_free(port)
+
+
+def test_port_forward_that_cannot_start_says_why_and_leaves_nothing(tmp_path: Path):
+    argv, port, _ = _forwarder(tmp_path, "fail")
+    with pytest.raises(SuiteError, match="kubectl exited \\(1\\): .*pod is not running"):
+        PortForward(argv, port, "pf-fail", ready_timeout=10).start()
+    assert "pf-fail" not in cleanup.pending()
+    check_port_free(port)
 
 
 def _fake_kind(tmp_path: Path, clusters: list[str]) -> Path:
