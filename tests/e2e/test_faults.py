@@ -1,16 +1,21 @@
-"""Faults during scaling: the workload survives a killed worker and a restarted KEDA operator."""
+"""Faults during scaling: a killed worker, a restarted KEDA operator, a restarted Redis."""
 
 from __future__ import annotations
 
 import time
 
 from fixtures.observe import take
+from fixtures.redis_access import wait_redis_answers
 from fixtures.scenario import POD_START_ALLOWANCE, ScenarioResult, run_scale_out_and_in
 from fixtures.waits import wait_until
 from tests.e2e.scaling import recorded_timeline
 from worker.producer import collect, enqueue, expected_sums
 
 WORKER_LABEL = "app.kubernetes.io/name=celery-worker"
+REDIS_LABEL = "app.kubernetes.io/name=redis"
+# Redis replaced: termination + new pod + volume mount + AOF load + readiness (period 5 s);
+# then each worker's Celery consumer reconnects on its own backoff (2, 4, 6 ... s).
+REDIS_RECOVERY = 120.0
 # While the operator restarts, the metrics server (which asks the operator over gRPC) has no
 # value for the HPA: pod start + leader election + first poll; measured 21-45 s here.
 OPERATOR_RECOVERY = 90.0
@@ -67,4 +72,49 @@ def test_keda_operator_restart_during_scale_out(request, app, celery_app, redis_
                                                                          "drained", "back_to_min")}
     scenario_record["first_scale_up"] = f"{result.times.first_scale_up:.1f} s (operator restarted at +1 s)"
     scenario_record["accounting"] = result.accounting.summary() if result.accounting else "none"
+    assert result.peak_ready == app.bounds.max
+
+
+def _redis_pods(app) -> list:
+    return app.kube.core.list_namespaced_pod(app.namespace, label_selector=REDIS_LABEL).items
+
+
+def _ready(pod) -> bool:
+    return pod.metadata.deletion_timestamp is None and any(
+        c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
+
+
+def test_redis_restart_with_tasks_queued(request, app, celery_app, redis_client, redis_forward, suite_options,
+                                         scenario_record):
+    """Redis is replaced mid scale-out: the queue comes back from its volume and scaling resumes."""
+    queue = "high_priority"
+    visibility = _env(app, "VISIBILITY_TIMEOUT", 300)
+    result = ScenarioResult(tasks=500)
+    seen: dict[str, object] = {}
+
+    def restart_redis() -> None:
+        old = {p.metadata.uid for p in _redis_pods(app)}
+        seen["queued_before"] = before = int(redis_client.llen(queue))
+        t0 = time.monotonic()
+        app.kube.kubectl("delete", "pod", "-n", app.namespace, "-l", REDIS_LABEL, "--wait=false")
+        new = wait_until("a new Redis pod to be Ready", lambda: _redis_pods(app),
+                         lambda pods: any(_ready(p) and p.metadata.uid not in old for p in pods), timeout=120,
+                         describe=lambda pods: ", ".join(f"{p.metadata.name} {p.status.phase}"
+                                                         f"{' ready' if _ready(p) else ''}" for p in pods) or "none")
+        seen["new_pod"] = next(p.metadata.name for p in new if p.metadata.uid not in old and _ready(p))
+        wait_redis_answers(redis_client, timeout=60)
+        seen["redis_back_after_s"] = round(time.monotonic() - t0, 1)
+        seen["queued_after"] = after = int(redis_client.llen(queue))
+        assert after > 0, f"the queue did not survive the Redis restart: LLEN {queue} {before} before, 0 after"
+
+    try:
+        with recorded_timeline(request, app, redis_client, suite_options, scenario_record) as tl:
+            run_scale_out_and_in(app, celery_app, redis_client, tl, 500, queue, None, result,
+                                 after_scale_up=restart_redis, fault_allowance=REDIS_RECOVERY + visibility)
+    finally:
+        scenario_record["redis_restart"] = seen | {"port_forward_restarts": redis_forward.restarts,
+                                                   "port_forward_events": redis_forward.events}
+        scenario_record["phases"] = {p: getattr(result.times, p) for p in ("first_scale_up", "reached_max",
+                                                                             "drained", "back_to_min")}
+        scenario_record["accounting"] = result.accounting.summary() if result.accounting else "none"
     assert result.peak_ready == app.bounds.max
