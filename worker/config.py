@@ -125,8 +125,18 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict:
         # Also run the soft-shutdown wait when idle, so reserved (unacked) messages are restored on exit;
         # costs SOFT_SHUTDOWN_TIMEOUT seconds per idle pod at scale-in.
         "worker_enable_soft_shutdown_on_idle": True,
-        # If Redis drops, cancel running tasks (they are requeued by acks_late) rather than finish blind.
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # If Redis drops, let the running task finish: cancelling it kills the pool child at an arbitrary
+        # point, and after one such kill mid-result (e2e: Redis pod restarted) the worker reconnected but
+        # never consumed again. Finished instead, the task stores its result once Redis is back; its ack
+        # is lost with the old connection, so the message is redelivered after the visibility timeout:
+        # a counted duplicate (at-least-once), never a loss.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
+        # Every result-backend call (the read-before-write of store_result too, which the Redis
+        # backend's own retry_policy does not cover) retries through a Redis restart: ~60 s.
+        "result_backend_always_retry": True,
+        "result_backend_max_retries": 60,
+        "result_backend_base_sleep_between_retries_ms": 200,
+        "result_backend_max_sleep_between_retries_ms": 2000,
         # Keep retrying Redis at startup (pods may start before Redis is ready).
         "broker_connection_retry_on_startup": True,
         "task_serializer": "json",

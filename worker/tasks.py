@@ -49,13 +49,21 @@ def _count_execution(task) -> None:
     """Count completed runs per task id, so the test side can report duplicates.
 
     The result backend keeps one result per id, which would hide a task run
-    twice (legal under acks_late's at-least-once); this hash does not. Best
-    effort: a counting failure must never fail the task.
+    twice (legal under acks_late's at-least-once); this hash does not. It
+    retries through a Redis restart like the result itself (the backend's
+    retry policy); past that, a counting failure must never fail the task.
     """
+    backend = task.app.backend
+
+    def count() -> None:
+        backend.client.hincrby(config.EXECUTIONS_KEY, task.request.id, 1)
+        backend.client.expire(config.EXECUTIONS_KEY, int(task.app.conf.result_expires or 3600))
+
     try:
-        client = task.app.backend.client
-        client.hincrby(config.EXECUTIONS_KEY, task.request.id, 1)
-        client.expire(config.EXECUTIONS_KEY, int(task.app.conf.result_expires or 3600))
+        if hasattr(backend, "ensure"):
+            backend.ensure(count, ())
+        else:
+            count()
     except Exception as e:
         log.warning("could not count execution of %s: %s", task.request.id, e)
 
