@@ -93,6 +93,10 @@ def test_redis_restart_with_tasks_queued(request, app, celery_app, redis_client,
     seen: dict[str, object] = {}
 
     def restart_redis() -> None:
+        # Restart while workers hold tasks, so the in-flight path (ack lost with the connection) is hit too.
+        wait_until("a worker to hold a task", lambda: redis_client.hlen("unacked"), lambda n: n >= 1, timeout=60,
+                   describe=lambda n: f"unacked {n}, LLEN {redis_client.llen(queue)}")
+        seen["in_flight_at_restart"] = int(redis_client.hlen("unacked"))
         old = {p.metadata.uid for p in _redis_pods(app)}
         seen["queued_before"] = before = int(redis_client.llen(queue))
         t0 = time.monotonic()
@@ -109,6 +113,8 @@ def test_redis_restart_with_tasks_queued(request, app, celery_app, redis_client,
 
     try:
         with recorded_timeline(request, app, redis_client, suite_options, scenario_record) as tl:
+            wait_until("one idle worker before the fault", lambda: take(app.kube, app.target, redis_client),
+                       lambda s: s.ready == s.desired == app.bounds.min, timeout=120, describe=lambda s: s.line())
             run_scale_out_and_in(app, celery_app, redis_client, tl, 500, queue, None, result,
                                  after_scale_up=restart_redis, fault_allowance=REDIS_RECOVERY + visibility)
     finally:
