@@ -289,3 +289,19 @@ def test_unknown_keda_version_is_refused_before_any_cluster(tmp_path, monkeypatc
         keda.check_exists_offline("9.9.9")
     assert str(e.value) == ("KEDA 9.9.9 does not exist on the Go module proxy; versions it serves: "
                             "2.15.1, 2.16.1, 2.20.2, 2.21.0")
+
+
+def test_network_probe_pod_meets_restricted_and_needs_no_secret():
+    from fixtures.manifest_checks import check_pod_security_restricted
+    from fixtures.netprobe import classify, probe_pod
+
+    pod = probe_pod("netprobe-x", "offline.local/redis:bookworm", "redis.ns.svc.cluster.local",
+                    labels={"app.kubernetes.io/name": "celery-worker"})
+    assert check_pod_security_restricted(pod) == []
+    assert pod["metadata"]["labels"]["app.kubernetes.io/name"] == "celery-worker"
+    env = pod["spec"]["containers"][0]["env"]
+    assert all("valueFrom" not in e for e in env), "the probe must not be handed the Redis password"
+    assert classify("redis-cli: NOAUTH Authentication required.\nRESULT=CONNECTED") is True
+    assert classify("redis-cli: <no output, timed out>\nRESULT=BLOCKED") is False
+    with pytest.raises(ValueError, match="no RESULT= line"):
+        classify("sh: redis-cli: not found")
