@@ -106,6 +106,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict:
             "priority_steps": [0],
             # Poll the worker's queues in turn (no queue starves); does not change where messages land.
             "queue_order_strategy": "round_robin",
+            # kombu runs some broker commands synchronously in the worker's event loop; on a connection
+            # that died without a FIN/RST (a firewall or NetworkPolicy dropping it, a NAT timeout) they
+            # would wait forever, and the loop with them: no BRPOP, no health check, a worker that looks
+            # fine and never consumes. Bound them (BRPOP itself returns within brpop_timeout, 1 s).
+            "socket_timeout": 30,
+            "socket_connect_timeout": 10,
+            "socket_keepalive": True,
         },
         "result_backend_transport_options": {
             "retry_on_timeout": True,
