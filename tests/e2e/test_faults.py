@@ -22,12 +22,10 @@ OPERATOR_RECOVERY = 90.0
 
 
 def _env(app, name: str, default: int) -> int:
-    for d in app.docs:
-        if d.get("kind") == "Deployment" and d["metadata"]["name"] == app.target.deployment:
-            for c in d["spec"]["template"]["spec"]["containers"]:
-                for e in c.get("env", []):
-                    if e["name"] == name:
-                        return int(e["value"])
+    for c in app.pod_spec(app.target.deployment)["containers"]:
+        for e in c.get("env", []):
+            if e["name"] == name:
+                return int(e["value"])
     return default
 
 

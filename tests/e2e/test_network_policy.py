@@ -17,13 +17,6 @@ WORKER = {"app.kubernetes.io/name": "celery-worker"}
 CLIENT = {"celery-keda-autoscaling/redis-client": "true"}
 
 
-def _redis_image(app) -> str:
-    for d in app.docs:
-        if d.get("kind") == "Deployment" and d["metadata"]["name"] == "redis":
-            return d["spec"]["template"]["spec"]["containers"][0]["image"]
-    raise AssertionError("no redis Deployment in the rendered manifests")
-
-
 def _policy_engine_log(app) -> str:
     out = app.kube.kubectl("logs", "-n", "kube-system", "-l", "app=kindnet", "--tail=200", check=False)
     return "\n".join(line for line in out.splitlines() if "NetworkPolicy" in line or "nfqueue" in line)[-1500:]
@@ -32,7 +25,7 @@ def _policy_engine_log(app) -> str:
 @pytest.fixture(scope="module")
 def probe(app):
     host = f"redis.{app.namespace}.svc.cluster.local"
-    image = _redis_image(app)
+    image = app.pod_spec("redis")["containers"][0]["image"]
 
     def run(namespace: str, labels: dict[str, str] | None) -> ProbeResult:
         name = f"netprobe-{secrets.token_hex(3)}"
