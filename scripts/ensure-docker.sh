@@ -9,6 +9,35 @@ set -euo pipefail
 log() { printf 'ensure-docker: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# A machine restored from a snapshot, or a dockerd killed without cleanup,
+# leaves docker.pid behind and dockerd then refuses to start ("pid file found").
+# Prints "none", "live:PID" (a running dockerd owns it) or "stale:PID".
+pidfile_state() {
+  [ -f "$1" ] || { echo none; return; }
+  local pid; pid=$(tr -dc '0-9' <"$1")
+  # A dockerd just killed stays a zombie until reaped: that is not live.
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] \
+     && ! grep -qE '^State:\s+[ZX]' "/proc/$pid/status" 2>/dev/null; then
+    echo "live:$pid"
+  else
+    echo "stale:${pid:-empty}"
+  fi
+}
+# Is a process with this exact name running (not a zombie)?
+alive_process() {
+  local pid
+  for pid in $(pgrep -x "$1"); do
+    grep -qE '^State:\s+[ZX]' "/proc/$pid/status" 2>/dev/null || return 0
+  done
+  return 1
+}
+clear_stale_pidfile() {
+  log "removing stale $1 ($(pidfile_state "$1" | cut -d: -f2) is not a running dockerd)"
+  rm -f "$1"
+}
+# Sourced by the unit tests for the functions above only.
+[ "${ENSURE_DOCKER_FUNCTIONS_ONLY:-0}" = 1 ] && return 0
+
 if docker info >/dev/null 2>&1; then
   log "engine already running ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
   exit 0
@@ -68,9 +97,33 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
   systemctl restart docker || die "systemctl restart docker failed: journalctl -u docker"
 else
-  log "starting containerd and dockerd in the background (logs: /var/log/dockerd.log)"
-  pgrep -x containerd >/dev/null || (nohup containerd >/var/log/containerd.log 2>&1 &)
-  for _ in $(seq 1 30); do [ -S /run/containerd/containerd.sock ] && break; sleep 0.5; done
+  pidfile=${DOCKER_PIDFILE:-/var/run/docker.pid}
+  state=$(pidfile_state "$pidfile")
+  if [ "${state%%:*}" = live ]; then
+    # Give a dockerd that is starting (or dying) 30 s to make up its mind.
+    log "dockerd (pid ${state#live:}) is already running: waiting up to 30 s for it to answer"
+    for _ in $(seq 1 30); do
+      docker info >/dev/null 2>&1 && { log "engine running"; exit 0; }
+      state=$(pidfile_state "$pidfile")
+      [ "${state%%:*}" = live ] || break
+      sleep 1
+    done
+    [ "${state%%:*}" = live ] && die "dockerd (pid ${state#live:}) runs but does not answer: see /var/log/dockerd.log, stop it (kill ${state#live:}) and run this again"
+  fi
+  [ "${state%%:*}" = stale ] && clear_stale_pidfile "$pidfile"
+  log "starting containerd and dockerd in the background (logs: /var/log/containerd.log, /var/log/dockerd.log)"
+  # The socket file can be stale too: wait for containerd to answer, and start
+  # one whenever none is alive (one that was just killed is not).
+  containerd_up=false
+  for _ in $(seq 1 60); do
+    if ctr --address /run/containerd/containerd.sock version >/dev/null 2>&1; then containerd_up=true; break; fi
+    alive_process containerd || (nohup containerd >>/var/log/containerd.log 2>&1 &)
+    sleep 0.5
+  done
+  if ! $containerd_up; then
+    tail -20 /var/log/containerd.log >&2 || true
+    die "containerd did not answer within 30 s (log: /var/log/containerd.log)"
+  fi
   nohup dockerd --containerd=/run/containerd/containerd.sock >/var/log/dockerd.log 2>&1 &
 fi
 for _ in $(seq 1 60); do

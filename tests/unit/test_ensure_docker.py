@@ -1,0 +1,115 @@
+"""scripts/ensure-docker.sh: a docker.pid left behind by a killed dockerd must not
+stop the engine from starting (CI failed on exactly that), and a live one must
+not be removed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ensure-docker.sh"
+
+
+def _call(function: str, *args: str) -> subprocess.CompletedProcess[str]:
+    quoted = " ".join(f"'{a}'" for a in args)
+    return subprocess.run(
+        ["bash", "-c", f"ENSURE_DOCKER_FUNCTIONS_ONLY=1 source '{SCRIPT}'; {function} {quoted}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def _state(pidfile: Path) -> str:
+    result = _call("pidfile_state", str(pidfile))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def fake_dockerd(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A process whose name is `dockerd` (a copy of sleep), so no engine is touched."""
+    binary = tmp_path / "dockerd"
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
+    proc = subprocess.Popen([str(binary), "60"])
+    yield proc
+    proc.kill()
+    proc.wait(timeout=10)
+
+
+def test_missing_pidfile_is_none(tmp_path: Path) -> None:
+    assert _state(tmp_path / "docker.pid") == "none"
+
+
+def test_pid_of_no_process_is_stale_and_is_removed(tmp_path: Path) -> None:
+    proc = subprocess.Popen(["true"])
+    proc.wait(timeout=10)
+    pidfile = tmp_path / "docker.pid"
+    pidfile.write_text(str(proc.pid))
+    assert _state(pidfile) == f"stale:{proc.pid}"
+    result = _call("clear_stale_pidfile", str(pidfile))
+    assert result.returncode == 0, result.stderr
+    assert not pidfile.exists()
+    assert "removing stale" in result.stderr
+
+
+def test_pid_reused_by_another_program_is_stale(tmp_path: Path) -> None:
+    proc = subprocess.Popen(["sleep", "60"])
+    try:
+        pidfile = tmp_path / "docker.pid"
+        pidfile.write_text(f"{proc.pid}\n")
+        assert _state(pidfile) == f"stale:{proc.pid}"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_empty_pidfile_is_stale(tmp_path: Path) -> None:
+    pidfile = tmp_path / "docker.pid"
+    pidfile.write_text("")
+    assert _state(pidfile) == "stale:empty"
+
+
+def test_running_dockerd_is_live(tmp_path: Path, fake_dockerd: subprocess.Popen[bytes]) -> None:
+    pidfile = tmp_path / "docker.pid"
+    pidfile.write_text(str(fake_dockerd.pid))
+    assert _state(pidfile) == f"live:{fake_dockerd.pid}"
+
+
+def test_killed_but_unreaped_dockerd_is_stale(tmp_path: Path, fake_dockerd: subprocess.Popen[bytes]) -> None:
+    """The race seen by hand: right after `pkill -9 dockerd` the zombie still has the name."""
+    fake_dockerd.send_signal(signal.SIGKILL)
+    status = Path(f"/proc/{fake_dockerd.pid}/status")
+    deadline = time.monotonic() + 10
+    while "zombie" not in status.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "zombie" in status.read_text(), status.read_text()
+    pidfile = tmp_path / "docker.pid"
+    pidfile.write_text(str(fake_dockerd.pid))
+    assert _state(pidfile) == f"stale:{fake_dockerd.pid}"
+
+
+def test_alive_process_ignores_zombies(tmp_path: Path) -> None:
+    """containerd killed by hand stays a zombie for a moment; the script must start a new one."""
+    name = f"ckefake{os.getpid() % 100000}"
+    binary = tmp_path / name
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
+    proc = subprocess.Popen([str(binary), "60"])
+    try:
+        assert _call("alive_process", name).returncode == 0
+        proc.send_signal(signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while "zombie" not in Path(f"/proc/{proc.pid}/status").read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _call("alive_process", name).returncode == 1
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
