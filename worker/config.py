@@ -121,6 +121,14 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict:
             # still records its result rather than failing after the work was done.
             "retry_policy": {"max_retries": 90, "interval_start": 0, "interval_step": 1, "interval_max": 1},
         },
+        # The result backend's own sockets (Celery's defaults: no connect timeout, 120 s reads). In the
+        # Redis-restart e2e a pool child's reconnect SYN went out while the Service still pointed at the
+        # dead pod; every retransmit matched the same conntrack entry, so connect() hung in SYN_SENT for
+        # minutes with the task's result unstored and the next task reserved behind it (499 of 500).
+        # A short connect timeout makes the retry use a new source port, hence the new pod.
+        "redis_socket_connect_timeout": 5.0,
+        "redis_socket_timeout": 30.0,
+        "redis_socket_keepalive": True,
         # Results are read once by the producer; expire them so Redis does not grow run after run.
         "result_expires": _int(env, "RESULT_EXPIRES", 3600),
         # Store worker hostname (and args) with each result: which pod ran which task, no extra keys.

@@ -99,6 +99,17 @@ def test_config_from_env_and_masked_url():
     assert config.redis_url({"REDIS_HOST": "redis", "REDIS_PORT": "tcp://10.96.0.9:6379"}) == "redis://redis:6379/0"
 
 
+def test_result_backend_sockets_are_bounded(app):
+    """Celery's defaults (no connect timeout) let a pool child hang in SYN_SENT for minutes after a
+    Redis pod was replaced (seen in the Redis-restart e2e); the backend the worker builds must not."""
+    params = app.backend.connparams
+    assert params["socket_connect_timeout"] == 5.0
+    assert params["socket_timeout"] == 30.0
+    assert params["socket_keepalive"] is True
+    transport = app.connection_for_read().transport_options
+    assert (transport["socket_connect_timeout"], transport["socket_timeout"]) == (10, 30)
+
+
 # --- the list KEDA measures ------------------------------------------------------------------
 
 def test_tasks_wait_in_the_plain_list_keda_measures(redis, app):
