@@ -15,19 +15,26 @@ die() { log "ERROR: $*"; exit 1; }
 pidfile_state() {
   [ -f "$1" ] || { echo none; return; }
   local pid; pid=$(tr -dc '0-9' <"$1")
-  # A dockerd just killed stays a zombie until reaped: that is not live.
-  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] \
-     && ! grep -qE '^State:\s+[ZX]' "/proc/$pid/status" 2>/dev/null; then
+  # A dockerd just killed stays a zombie until reaped, and one in a container
+  # is not ours: neither is live.
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] && host_process_alive "$pid"; then
     echo "live:$pid"
   else
     echo "stale:${pid:-empty}"
   fi
 }
-# Is a process with this exact name running (not a zombie)?
+# Is this pid a live (not zombie) process of the host's, not one inside a
+# container? A running kind node has its own `containerd`, visible from here.
+host_process_alive() {
+  [ -d "/proc/$1" ] || return 1
+  grep -qE '^State:\s+[ZX]' "/proc/$1/status" 2>/dev/null && return 1
+  [ "$(readlink "/proc/$1/ns/mnt" 2>/dev/null)" = "$(readlink /proc/self/ns/mnt)" ]
+}
+# Is a host process with this exact name running?
 alive_process() {
   local pid
   for pid in $(pgrep -x "$1"); do
-    grep -qE '^State:\s+[ZX]' "/proc/$pid/status" 2>/dev/null || return 0
+    host_process_alive "$pid" && return 0
   done
   return 1
 }

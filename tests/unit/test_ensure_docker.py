@@ -113,3 +113,28 @@ def test_alive_process_ignores_zombies(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def test_a_process_inside_a_container_is_not_the_hosts(tmp_path: Path) -> None:
+    """A running kind node's own containerd is visible from the host; taking it for the host's
+    containerd left the engine unstarted (seen when a killed run's cluster was still up)."""
+    name = f"ckefake{(os.getpid() + 1) % 100000}"
+    binary = tmp_path / name
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a mount namespace here (unshare: {probe.stderr.strip()}); needs root")
+    proc = subprocess.Popen(["unshare", "--mount", str(binary), "60"])
+    try:
+        deadline = time.monotonic() + 10
+        while subprocess.run(["pgrep", "-x", name], capture_output=True, check=False).returncode != 0:
+            assert time.monotonic() < deadline, f"{name} did not start"
+            time.sleep(0.05)
+        assert _call("alive_process", name).returncode == 1
+        pid = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True, check=False).stdout.split()[0]
+        pidfile = tmp_path / "docker.pid"
+        pidfile.write_text(pid)
+        assert _state(pidfile) == f"stale:{pid}"  # not named dockerd, and not the host's either
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
