@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from fixtures import cleanup, cluster, keda, options
+from fixtures import cleanup, cluster, keda, leftovers, options
 from fixtures.app import kustomization
 from fixtures.docker import require_docker
 from fixtures.errors import SuiteError, WaitTimeout
@@ -240,11 +241,35 @@ def test_failed_cluster_creation_deletes_what_kind_left(tmp_path, monkeypatch):
                     'exit 1;; esac\n')
     kind.chmod(0o755)
     monkeypatch.setattr(cluster, "container_exists", lambda name: False)
+    monkeypatch.setenv("CKE_CACHE_DIR", str(tmp_path / "cache"))
     with pytest.raises(SuiteError, match="(?s)kind could not create cluster t1 \\(deleted again\\).*boom"):
         cluster.up("t1", kind, Path("/bin/true"), "img:1", reuse=False, keep=False, workdir=tmp_path / "w")
     lines = calls.read_text().splitlines()
     assert lines[0] == "get clusters" and lines[1].startswith("create cluster --name=t1")
     assert "delete cluster --name t1" in lines[2:]
+    assert list(cluster.owner_records().iterdir()) == []  # the record went with the cluster
+
+
+def test_up_first_deletes_a_cluster_whose_run_was_killed(tmp_path, monkeypatch):
+    """A SIGKILLed run's cluster is recorded with a dead owner: the next `up` deletes it, and only it."""
+    calls = tmp_path / "calls"
+    kind = tmp_path / "kind"
+    kind.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n'
+                    'case "$1" in get) printf "cke-killed\\ncke-live\\nsomeone-elses\\n";; esac\n')
+    kind.chmod(0o755)
+    monkeypatch.setattr(cluster, "container_exists", lambda name: False)
+    monkeypatch.setattr(cluster.Kube, "kubectl", lambda self, *a, **k: "")
+    monkeypatch.setenv("CKE_CACHE_DIR", str(tmp_path / "cache"))
+    dead = subprocess.Popen(["true"])
+    dead.wait(timeout=10)
+    leftovers.record(cluster.owner_records(), "cke-killed", leftovers.Owner(dead.pid, 1, leftovers._boot_id()))
+    leftovers.record(cluster.owner_records(), "cke-live")
+    c = cluster.up("t2", kind, Path("/bin/true"), None, reuse=False, keep=False, workdir=tmp_path / "w")
+    lines = calls.read_text().splitlines()
+    assert [line for line in lines if line.startswith("delete")] == ["delete cluster --name cke-killed"]
+    assert sorted(p.name for p in cluster.owner_records().iterdir()) == ["cke-live.json", "t2.json"]
+    cluster.down(c, keep=False)
+    assert sorted(p.name for p in cluster.owner_records().iterdir()) == ["cke-live.json"]
 
 
 def test_cleanup_runs_each_action_once():

@@ -24,45 +24,45 @@ def _dead_owner() -> Owner:
 
 
 def test_a_live_owner_keeps_its_cluster(tmp_path: Path) -> None:
-    leftovers.record(tmp_path, "cke-a")
+    leftovers.record(tmp_path, "fake-a")
     assert leftovers.owner_alive(leftovers.current_owner())
-    assert leftovers.orphans(tmp_path, ["cke-a"]) == []
+    assert leftovers.orphans(tmp_path, ["fake-a"]) == []
 
 
 def test_a_dead_owner_orphans_its_cluster(tmp_path: Path) -> None:
     owner = _dead_owner()
-    leftovers.record(tmp_path, "cke-a", owner)
-    assert leftovers.orphans(tmp_path, ["cke-a", "other"]) == [("cke-a", owner)]
+    leftovers.record(tmp_path, "fake-a", owner)
+    assert leftovers.orphans(tmp_path, ["fake-a", "other"]) == [("fake-a", owner)]
 
 
 def test_a_reused_pid_is_not_the_owner(tmp_path: Path) -> None:
     me = leftovers.current_owner()
-    leftovers.record(tmp_path, "cke-a", Owner(me.pid, me.start_ticks + 1, me.boot_id))
-    assert [n for n, _ in leftovers.orphans(tmp_path, ["cke-a"])] == ["cke-a"]
+    leftovers.record(tmp_path, "fake-a", Owner(me.pid, me.start_ticks + 1, me.boot_id))
+    assert [n for n, _ in leftovers.orphans(tmp_path, ["fake-a"])] == ["fake-a"]
 
 
 def test_an_owner_from_another_boot_is_gone(tmp_path: Path) -> None:
     """A machine restored from a snapshot: same pid and ticks may even match, the boot does not."""
     me = leftovers.current_owner()
-    leftovers.record(tmp_path, "cke-a", Owner(me.pid, me.start_ticks, "another-boot"))
-    assert [n for n, _ in leftovers.orphans(tmp_path, ["cke-a"])] == ["cke-a"]
+    leftovers.record(tmp_path, "fake-a", Owner(me.pid, me.start_ticks, "another-boot"))
+    assert [n for n, _ in leftovers.orphans(tmp_path, ["fake-a"])] == ["fake-a"]
 
 
 def test_records_of_deleted_clusters_and_garbage_are_dropped(tmp_path: Path) -> None:
-    leftovers.record(tmp_path, "cke-gone", _dead_owner())
-    (tmp_path / "cke-garbage.json").write_text("{not json")
-    assert leftovers.orphans(tmp_path, ["cke-garbage"]) == []
+    leftovers.record(tmp_path, "fake-gone", _dead_owner())
+    (tmp_path / "fake-garbage.json").write_text("{not json")
+    assert leftovers.orphans(tmp_path, ["fake-garbage"]) == []
     assert list(tmp_path.iterdir()) == []
 
 
 def test_no_records_dir_means_no_orphans(tmp_path: Path) -> None:
-    assert leftovers.orphans(tmp_path / "missing", ["cke-a"]) == []
+    assert leftovers.orphans(tmp_path / "missing", ["fake-a"]) == []
 
 
 @pytest.fixture
 def fake_port_forward(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A process shaped like the suite's kubectl port-forward for cluster cke-a."""
-    env = {**os.environ, "KUBECONFIG": str(tmp_path / "kind0" / "cke-a.kubeconfig")}
+    """A process shaped like the suite's kubectl port-forward for cluster fake-a."""
+    env = {**os.environ, "KUBECONFIG": str(tmp_path / "kind0" / "fake-a.kubeconfig")}
     proc = subprocess.Popen(["bash", "-c", "sleep 60; exit 0", "port-forward"], env=env)
     yield proc
     proc.kill()
@@ -71,11 +71,11 @@ def fake_port_forward(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 def test_port_forwards_are_found_by_their_kubeconfig(tmp_path: Path, fake_port_forward) -> None:
     other = subprocess.Popen(["bash", "-c", "sleep 60; exit 0", "port-forward"],
-                             env={**os.environ, "KUBECONFIG": str(tmp_path / "cke-ab.kubeconfig")})
-    by_flag = subprocess.Popen(["bash", "-c", "sleep 60; exit 0", "--kubeconfig", str(tmp_path / "cke-a.kubeconfig"),
+                             env={**os.environ, "KUBECONFIG": str(tmp_path / "fake-ab.kubeconfig")})
+    by_flag = subprocess.Popen(["bash", "-c", "sleep 60; exit 0", "--kubeconfig", str(tmp_path / "fake-a.kubeconfig"),
                                 "port-forward"])
     try:
-        found = leftovers.port_forwards_for("cke-a")
+        found = leftovers.port_forwards_for("fake-a")
         assert fake_port_forward.pid in found
         assert by_flag.pid in found
         assert other.pid not in found
@@ -88,16 +88,16 @@ def test_port_forwards_are_found_by_their_kubeconfig(tmp_path: Path, fake_port_f
 def test_reap_deletes_orphans_stops_their_port_forwards_and_keeps_the_rest(tmp_path: Path,
                                                                             fake_port_forward) -> None:
     records = tmp_path / "records"
-    leftovers.record(records, "cke-a", _dead_owner())
-    leftovers.record(records, "cke-live")
+    leftovers.record(records, "fake-a", _dead_owner())
+    leftovers.record(records, "fake-live")
     deleted: list[str] = []
-    reaped = leftovers.reap(records, ["cke-a", "cke-live", "not-ours"], lambda n: deleted.append(n) or True)
-    assert reaped == deleted == ["cke-a"]
+    reaped = leftovers.reap(records, ["fake-a", "fake-live", "not-ours"], lambda n: deleted.append(n) or True)
+    assert reaped == deleted == ["fake-a"]
     assert fake_port_forward.wait(timeout=10) is not None
-    assert sorted(p.name for p in records.iterdir()) == ["cke-live.json"]
+    assert sorted(p.name for p in records.iterdir()) == ["fake-live.json"]
 
 
 def test_a_failed_delete_keeps_the_record_for_the_next_run(tmp_path: Path) -> None:
-    leftovers.record(tmp_path, "cke-a", _dead_owner())
-    assert leftovers.reap(tmp_path, ["cke-a"], lambda n: False) == []
-    assert [n for n, _ in leftovers.orphans(tmp_path, ["cke-a"])] == ["cke-a"]
+    leftovers.record(tmp_path, "fake-a", _dead_owner())
+    assert leftovers.reap(tmp_path, ["fake-a"], lambda n: False) == []
+    assert [n for n, _ in leftovers.orphans(tmp_path, ["fake-a"])] == ["fake-a"]
