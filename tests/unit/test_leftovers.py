@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,7 +76,14 @@ def test_port_forwards_are_found_by_their_kubeconfig(tmp_path: Path, fake_port_f
     by_flag = subprocess.Popen(["bash", "-c", "sleep 60; exit 0", "--kubeconfig", str(tmp_path / "fake-a.kubeconfig"),
                                 "port-forward"])
     try:
-        found = leftovers.port_forwards_for("fake-a")
+        # A process seconds old may not show its final argv/environ in /proc yet; the reaper only
+        # ever looks at processes a killed run left long ago.
+        deadline = time.monotonic() + 5
+        while True:
+            found = leftovers.port_forwards_for("fake-a")
+            if {fake_port_forward.pid, by_flag.pid} <= set(found) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert fake_port_forward.pid in found
         assert by_flag.pid in found
         assert other.pid not in found
