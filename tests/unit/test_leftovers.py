@@ -56,6 +56,13 @@ def test_records_of_deleted_clusters_and_garbage_are_dropped(tmp_path: Path) -> 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_live_runs_record_survives_before_its_cluster_exists(tmp_path: Path) -> None:
+    """Another run that is still creating its cluster: kind does not list it yet."""
+    leftovers.record(tmp_path, "fake-creating")
+    assert leftovers.orphans(tmp_path, []) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["fake-creating.json"]
+
+
 def test_no_records_dir_means_no_orphans(tmp_path: Path) -> None:
     assert leftovers.orphans(tmp_path / "missing", ["fake-a"]) == []
 
