@@ -234,7 +234,7 @@ def test_cluster_names(tmp_path, monkeypatch):
     assert a != b and a.startswith("cke-")
 
 
-def _fake_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cases: str) -> tuple[Path, Path]:
+def _logging_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cases: str) -> tuple[Path, Path]:
     """A kind that logs its arguments and answers per `case "$1"` arms; owner records in tmp_path."""
     calls = tmp_path / "calls"
     kind = tmp_path / "kind"
@@ -246,7 +246,7 @@ def _fake_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cases: str) -> t
 
 
 def test_failed_cluster_creation_deletes_what_kind_left(tmp_path, monkeypatch):
-    kind, calls = _fake_kind(tmp_path, monkeypatch, 'create) echo "boom: node failed" >&2; exit 1;;')
+    kind, calls = _logging_kind(tmp_path, monkeypatch, 'create) echo "boom: node failed" >&2; exit 1;;')
     with pytest.raises(SuiteError, match="(?s)kind could not create cluster t1 \\(deleted again\\).*boom"):
         cluster.up("t1", kind, Path("/bin/true"), "img:1", reuse=False, keep=False, workdir=tmp_path / "w")
     lines = calls.read_text().splitlines()
@@ -257,7 +257,7 @@ def test_failed_cluster_creation_deletes_what_kind_left(tmp_path, monkeypatch):
 
 def test_up_first_deletes_a_cluster_whose_run_was_killed(tmp_path, monkeypatch):
     """A SIGKILLed run's cluster is recorded with a dead owner: the next `up` deletes it, and only it."""
-    kind, calls = _fake_kind(tmp_path, monkeypatch, 'get) printf "cke-killed\\ncke-live\\nsomeone-elses\\n";;')
+    kind, calls = _logging_kind(tmp_path, monkeypatch, 'get) printf "cke-killed\\ncke-live\\nsomeone-elses\\n";;')
     monkeypatch.setattr(cluster.Kube, "kubectl", lambda self, *a, **k: "")
     dead = subprocess.Popen(["true"])
     dead.wait(timeout=10)
