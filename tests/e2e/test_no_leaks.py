@@ -3,6 +3,7 @@ after a SIGKILL, which nothing can catch, the next run deletes what was left."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -43,6 +44,19 @@ def _inner_pytest(name: str, suite_options, tmp_path: Path, log: Path) -> subpro
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
+def _take_stock_and_clean(kind: Path, name: str) -> tuple[bool, list[int]]:
+    """Whether cluster `name` and which of its port-forwards were left, observed first and then
+    removed, so a failing test never leaks what it is checking for."""
+    left = name in run([str(kind), "get", "clusters"], timeout=60).stdout.split()
+    forwards = port_forwards_for(name)
+    for pid in forwards:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if left:
+        run([str(kind), "delete", "cluster", "--name", name], timeout=180, check=False)
+    return left, forwards
+
+
 def _node_containers(name: str) -> list[str]:
     return run(["docker", "ps", "-a", "--filter", f"label=io.x-k8s.kind.cluster={name}",
                 "--format", "{{.Names}}"], timeout=30).stdout.split()
@@ -69,14 +83,12 @@ def test_signal_leaves_nothing_behind(sig, when, suite_options, tmp_path, built)
     finally:
         if proc.poll() is None:
             proc.kill()
-        leftover = name in run([str(kind), "get", "clusters"], timeout=60).stdout.split()
-        if leftover:  # never let this test itself leak
-            run([str(kind), "delete", "cluster", "--name", name], timeout=180, check=False)
+        leftover, forwards_left = _take_stock_and_clean(kind, name)
     assert proc.returncode != 0, "an interrupted run must not report success"
     assert not leftover, f"cluster {name} left behind after {sig.name}"
     containers = _node_containers(name)
     assert not containers, f"node containers left behind after {sig.name}: {containers}"
-    assert not port_forwards_for(name), f"port-forward processes left behind after {sig.name}"
+    assert not forwards_left, f"port-forward processes {forwards_left} left behind after {sig.name}"
     assert "cleanup: kind cluster" in log.read_text() or "deleted cluster" in log.read_text()
 
 
@@ -106,9 +118,7 @@ def test_sigkill_leftovers_are_deleted_by_the_next_run(suite_options, tmp_path, 
     finally:
         if proc.poll() is None:
             proc.kill()
-        leftover = name in run([str(kind), "get", "clusters"], timeout=60).stdout.split()
-        if leftover:
-            run([str(kind), "delete", "cluster", "--name", name], timeout=180, check=False)
+        leftover, forwards_left = _take_stock_and_clean(kind, name)
     assert not leftover, f"the reaper left cluster {name}"
     assert not _node_containers(name), f"the reaper left node containers of {name}"
-    assert not port_forwards_for(name), f"the reaper left port-forwards {forwards} running"
+    assert not forwards_left, f"the reaper left port-forwards {forwards_left} running"
