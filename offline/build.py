@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,15 +18,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from common.errors import SuiteError
+from common.paths import REPO, cache_root
+from common.pins import load_pins
+from common.process import spawn, terminate, wait
 from offline import cache, recipes
-from offline.process import terminate_group
 
-REPO = Path(__file__).resolve().parent.parent
 # What one e2e run needs; the rest (debian-base, kubernetes, images) comes as deps.
 E2E_COMPONENTS = ["kind", "kustomize", "node-image", "keda", "redis", "python-base"]
 
 
-class BuildError(Exception):
+class BuildError(SuiteError):
     """A component failed to build; the message names it and its log."""
 
 
@@ -46,18 +47,16 @@ class Result:
 def _run_recipe(recipe: recipes.Recipe, env: dict[str, str], log_path: Path, timeout: float | None) -> tuple[int, bool]:
     """Run one recipe in its own process group so a timeout or Ctrl-C kills all of it."""
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            ["bash", str(recipe.path)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = spawn(["bash", recipe.path], stdout=log, cwd=REPO, env=env)
         try:
-            return proc.wait(timeout=timeout), False
-        except subprocess.TimeoutExpired:
-            terminate_group(proc, grace=20)
-            return -1, True
+            rc = wait(proc, timeout)
         except BaseException:
-            terminate_group(proc, grace=0.1)
+            terminate(proc, grace=0.1)
             raise
+        if rc is None:
+            terminate(proc, grace=20)
+            return -1, True
+        return rc, False
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -80,12 +79,12 @@ def build(
     it is reported `not-run` and a build still running at it is stopped (`timeout`):
     Go's build cache keeps what compiled, so the next run goes on from there.
     """
-    pins = recipes.load_pins({**os.environ, **(overrides or {})})
+    pins = load_pins({**os.environ, **(overrides or {})})
     plan = recipes.closure(recipes.discover(), components)
     results: list[Result] = []
     keys: dict[str, str] = {}
     outs: dict[str, Path] = {}
-    logs = cache.cache_root() / "logs"
+    logs = cache_root() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     stopped = False
     for recipe in plan:
@@ -161,7 +160,7 @@ def build(
 
 
 def _record(results: list[Result]) -> None:
-    path = cache.cache_root() / "last-build.json"
+    path = cache_root() / "last-build.json"
     path.write_text(json.dumps([asdict(r) for r in results], indent=2))
 
 
@@ -201,13 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         overrides["K8S_VERSION"] = a.k8s_version if a.k8s_version.startswith("v") else f"v{a.k8s_version}"
     try:
         if a.list:
-            pins = recipes.load_pins({**os.environ, **overrides})
+            pins = load_pins({**os.environ, **overrides})
             for r in recipes.closure(recipes.discover(), a.components):
                 print(f"{r.name:<14} {r.version(pins):<12} deps: {' '.join(r.deps) or '-'}")
             return 0
         deadline = time.monotonic() + a.budget if a.budget else None
         results = build(a.components, overrides, deadline, a.force)
-    except (BuildError, recipes.RecipeError) as e:
+    except SuiteError as e:
         print(f"offline: ERROR: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

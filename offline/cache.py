@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
+from common.docker import image_exists
+from common.paths import bin_dir, cache_root
+
 TOOLS = ("kind", "kustomize", "kubectl")
-
-
-def cache_root() -> Path:
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "celery-keda-e2e"
-    return Path(os.environ.get("CKE_CACHE_DIR", default))
-
-
-def bin_dir() -> Path:
-    return cache_root() / "bin"
 
 
 def safe_version(version: str) -> str:
@@ -33,10 +25,6 @@ def out_dir(component: str, version: str, key: str) -> Path:
 def images_of(out: Path) -> list[str]:
     f = out / "images"
     return [line.strip() for line in f.read_text().splitlines() if line.strip()] if f.exists() else []
-
-
-def image_exists(ref: str) -> bool:
-    return subprocess.run(["docker", "image", "inspect", ref], capture_output=True).returncode == 0
 
 
 def missing_images(out: Path) -> list[str]:

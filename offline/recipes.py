@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from common.errors import SuiteError
+from common.process import run
 
 OFFLINE_DIR = Path(__file__).resolve().parent
 RECIPE_DIR = OFFLINE_DIR / "recipes"
 _HEADER = re.compile(r"^#\s*(version|deps|inputs):\s*(.*?)\s*$")
 
 
-class RecipeError(Exception):
+class RecipeError(SuiteError):
     """A recipe set that cannot be built: unknown component, cycle, bad header."""
 
 
@@ -33,8 +35,8 @@ class Recipe:
 
     def version(self, pins: dict[str, str]) -> str:
         """The version this recipe builds: its header expression expanded by bash over the pins."""
-        out = subprocess.run(["bash", "-c", f'printf %s "{self.version_expr}"'],
-                             env={**pins, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+        out = run(["bash", "-c", f'printf %s "{self.version_expr}"'], env={**pins, "PATH": "/usr/bin:/bin"},
+                  timeout=30, check=False)
         if out.returncode != 0:
             raise RecipeError(f"{self.path}: cannot expand '# version: {self.version_expr}': {out.stderr.strip()}")
         return out.stdout
@@ -86,17 +88,6 @@ def closure(recipes: dict[str, Recipe], wanted: list[str]) -> list[Recipe]:
     for name in wanted:
         visit(name, ())
     return order
-
-
-def load_pins(overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """The pins of offline/*.env, as bash resolves them, after `overrides`."""
-    env_files = sorted(OFFLINE_DIR.glob("*.env"))
-    script = "set -a; " + " ".join(f". {f};" for f in env_files) + " env -0"
-    env = {k: v for k, v in (overrides or {}).items()}
-    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
-    out = subprocess.run(["bash", "-c", script], env=env, capture_output=True, check=True).stdout
-    pins = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
-    return {k: v for k, v in pins.items() if k.isupper() and k not in ("PATH", "PWD", "SHLVL")}
 
 
 def key(recipe: Recipe, version: str, dep_keys: list[str], repo: Path) -> str:

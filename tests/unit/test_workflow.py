@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from offline.recipes import load_pins
+from common.pins import load_pins
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / ".github" / "workflows" / "nightly.yml"
