@@ -99,14 +99,14 @@ def build(
             res.detail = "an earlier component did not finish"
             continue
         if not force and cache.stamp(out) is not None:
-            missing = cache.missing_images(out)
-            if not missing:
+            stale = cache.check(out)
+            if stale is None:
                 res.status, res.images = "hit", cache.images_of(out)
                 res.seconds = cache.stamp(out).get("seconds", 0.0)
                 cache.link_tools(out)
                 say(f"offline: {recipe.name:<14} {version:<12} cache hit   (built in {res.seconds:6.0f} s)")
                 continue
-            say(f"offline: {recipe.name:<14} {version:<12} cache stale (images gone: {', '.join(missing)})")
+            say(f"offline: {recipe.name:<14} {version:<12} cache stale ({stale})")
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining < 30:
             res.detail = "build budget used up before it could start"
@@ -144,15 +144,16 @@ def build(
                 f"offline build of {recipe.name} {version} failed (exit {rc}) after {res.seconds:.0f} s; "
                 f"log: {log_path}\n{_tail(log_path)}"
             )
-        missing = cache.missing_images(out)
+        ids = cache.image_ids(out)
+        missing = [ref for ref, image in ids.items() if image is None]
         if missing:
             res.status = "failed"
             cache.discard(out)
             _record(results)
             raise BuildError(f"{recipe.name} finished but did not tag {', '.join(missing)}; log: {log_path}")
-        res.status, res.images = "built", cache.images_of(out)
+        res.status, res.images = "built", list(ids)
         cache.write_stamp(out, {"component": recipe.name, "version": version, "key": k,
-                                "seconds": round(res.seconds, 1), "built_at": time.time()})
+                                "seconds": round(res.seconds, 1), "built_at": time.time(), cache.IMAGE_IDS: ids})
         cache.link_tools(out)
         say(f"offline: {recipe.name:<14} {version:<12} built in {res.seconds:6.0f} s")
     _record(results)

@@ -1,15 +1,29 @@
-"""Where built components live, and whether a cached one is still whole."""
+"""Where built components live, and whether a cached one is still whole.
+
+A component's `OUT` directory is complete when it holds a stamp (`.complete`).
+The stamp records the ID of every image the recipe listed in `OUT/images`, so a
+cached entry counts as a hit only while each of those tags still points at the
+image that recipe built: another build that writes the same tags (a patched
+KEDA, say) makes the entry stale instead of leaving it "hit" with other images
+behind it.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-from common.docker import image_exists
+from common import docker
 from common.paths import bin_dir, cache_root
 
 TOOLS = ("kind", "kustomize", "kubectl")
+STAMP = ".complete"
+# The key in the stamp that maps each listed image to its ID (sha256:...).
+IMAGE_IDS = "image_ids"
+
+ImageLookup = Callable[[str], str | None]
 
 
 def safe_version(version: str) -> str:
@@ -27,17 +41,59 @@ def images_of(out: Path) -> list[str]:
     return [line.strip() for line in f.read_text().splitlines() if line.strip()] if f.exists() else []
 
 
-def missing_images(out: Path) -> list[str]:
-    return [ref for ref in images_of(out) if not image_exists(ref)]
+def image_ids(out: Path, lookup: ImageLookup | None = None) -> dict[str, str | None]:
+    """Each image listed in `out/images` and its current ID (None when Docker has no such image)."""
+    lookup = lookup or docker.image_id
+    return {ref: lookup(ref) for ref in images_of(out)}
+
+
+def missing_images(out: Path, lookup: ImageLookup | None = None) -> list[str]:
+    return [ref for ref, image in image_ids(out, lookup).items() if image is None]
+
+
+def short_id(image: str) -> str:
+    """The 12 hex digits `docker images` shows for an ID (sha256:...)."""
+    return image.removeprefix("sha256:")[:12]
+
+
+def stale_reason(recorded: dict[str, str], current: dict[str, str | None]) -> str | None:
+    """Why a cached entry cannot be reused, or None when it can.
+
+    `recorded` is the stamp's image IDs (empty for a stamp written before IDs were
+    recorded: then only a missing image makes it stale), `current` what Docker has now.
+    """
+    gone = [ref for ref, image in current.items() if image is None]
+    if gone:
+        return f"images gone: {', '.join(gone)}"
+    changed = [f"image {ref} changed: was {short_id(recorded[ref])}, now {short_id(image)}"
+               for ref, image in current.items() if image is not None and recorded.get(ref, image) != image]
+    return "; ".join(changed) or None
+
+
+def check(out: Path, lookup: ImageLookup | None = None) -> str | None:
+    """Whether the cached component in `out` is a hit: None when it is, else why it is stale.
+
+    A hit whose stamp lacks the ID of a listed image (an older cache) gets the
+    current ID recorded, so from then on a changed image is noticed.
+    """
+    data = stamp(out)
+    if data is None:
+        return "not built"
+    recorded = data.get(IMAGE_IDS) or {}
+    current = image_ids(out, lookup)
+    reason = stale_reason(recorded, current)
+    if reason is None and any(ref not in recorded for ref in current):
+        write_stamp(out, {**data, IMAGE_IDS: {**recorded, **current}})
+    return reason
 
 
 def stamp(out: Path) -> dict | None:
-    f = out / ".complete"
+    f = out / STAMP
     return json.loads(f.read_text()) if f.exists() else None
 
 
 def write_stamp(out: Path, data: dict) -> None:
-    (out / ".complete").write_text(json.dumps(data, indent=2))
+    (out / STAMP).write_text(json.dumps(data, indent=2))
 
 
 def discard(out: Path) -> None:
