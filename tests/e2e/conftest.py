@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.options import options_of
+
 HERE = Path(__file__).parent
 
 
@@ -16,5 +18,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`--repeat N` runs a scaling test N times on one cluster (pass rate, latency spread)."""
     if "repeat_index" in metafunc.fixturenames:
-        n = max(1, int(metafunc.config.getoption("repeat") or 1))
+        n = options_of(metafunc.config).repeat
         metafunc.parametrize("repeat_index", range(1, n + 1), ids=[f"run{i}" for i in range(1, n + 1)])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
+
+from common.process import run
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE_FILES = ("describe-hpa.txt", "describe-scaledobject.txt", "describe-deployment.txt", "describe-pods.txt",
@@ -14,14 +15,14 @@ BUNDLE_FILES = ("describe-hpa.txt", "describe-scaledobject.txt", "describe-deplo
                 "redis.json", "errors.txt")
 
 
-def test_forced_failure_leaves_a_named_bundle(cluster, suite_options, tmp_path):
+def test_forced_failure_leaves_a_named_bundle(cluster, provisioned, tmp_path):
     artifacts = tmp_path / "artifacts"
     cmd = [sys.executable, "-m", "pytest", str(REPO / "tests/e2e/forced_failure/check_wrong_list.py"),
            "-p", "no:cacheprovider", f"--cluster-name={cluster.name}", "--reuse-cluster",
            f"--kind-kubectl-bin={cluster.kube.kubectl_bin}", f"--artifacts-dir={artifacts}",
-           f"--offline={'on' if suite_options.offline else 'off'}", f"--keda-version={suite_options.keda_version}",
+           f"--offline={'on' if provisioned.offline else 'off'}", f"--keda-version={provisioned.keda_version}",
            f"--basetemp={tmp_path / 'inner'}"]
-    cp = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
+    cp = run(cmd, cwd=REPO, timeout=900, check=False)
     out = cp.stdout + cp.stderr
     assert cp.returncode == 1, f"the broken deployment must fail (exit {cp.returncode}):\n{out[-3000:]}"
     assert "waiting for replicas to rise above 1; last observed: replicas 1/10" in out, out[-3000:]

@@ -1,7 +1,7 @@
 """The Redis NetworkPolicy, enforced: only the workers, KEDA and opted-in clients get in.
 
 Each check is a one-shot pod that tries to PING Redis through its Service
-(fixtures.netprobe). The admitted probes are the controls: they prove that a
+(fixtures.sut.netprobe). The admitted probes are the controls: they prove that a
 blocked probe was stopped by the policy, not by a broken network.
 """
 
@@ -11,7 +11,7 @@ import secrets
 
 import pytest
 
-from fixtures.netprobe import ProbeResult, probe_pod, run_probe
+from fixtures.sut.netprobe import ProbeResult, probe_pod, run_probe
 
 WORKER = {"app.kubernetes.io/name": "celery-worker"}
 CLIENT = {"celery-keda-autoscaling/redis-client": "true"}
@@ -23,7 +23,8 @@ def _policy_engine_log(app) -> str:
 
 
 @pytest.fixture(scope="module")
-def probe(app):
+def probe(deployed_app):
+    app = deployed_app
     host = f"redis.{app.namespace}.svc.cluster.local"
     image = app.pod_spec("redis")["containers"][0]["image"]
 
@@ -34,23 +35,25 @@ def probe(app):
     return run
 
 
-def test_a_pod_outside_the_policy_cannot_reach_redis(app, probe, scenario_record):
+def test_a_pod_outside_the_policy_cannot_reach_redis(deployed_app, probe, scenario_record):
+    app = deployed_app
     admitted = probe(app.namespace, CLIENT)
     assert admitted.connected, f"control failed: an opted-in client could not reach Redis: {admitted.output}"
     outsider = probe(app.namespace, None)
-    scenario_record["outsider"] = f"{outsider.pod}: {outsider.output.splitlines()[0]}"
-    scenario_record["admitted"] = f"{admitted.pod}: {admitted.output.splitlines()[0]}"
+    scenario_record.note("outsider", f"{outsider.pod}: {outsider.output.splitlines()[0]}")
+    scenario_record.note("admitted", f"{admitted.pod}: {admitted.output.splitlines()[0]}")
     assert not outsider.connected, (
         f"NetworkPolicy not enforced: {outsider.pod} (no allowed label) reached Redis: {outsider.output}\n"
         f"policy engine (kindnet) says:\n{_policy_engine_log(app)}")
 
 
-def test_worker_label_admits_only_in_the_app_namespace(app, probe, scenario_record):
+def test_worker_label_admits_only_in_the_app_namespace(deployed_app, probe, scenario_record):
+    app = deployed_app
     """The worker rule is a podSelector: the same label in another namespace is not let in."""
     worker = probe(app.namespace, WORKER)
     assert worker.connected, f"a pod labelled as a worker could not reach Redis: {worker.output}"
     impostor = probe("default", WORKER)
-    scenario_record["impostor"] = f"{impostor.pod}: {impostor.output.splitlines()[0]}"
+    scenario_record.note("impostor", f"{impostor.pod}: {impostor.output.splitlines()[0]}")
     assert not impostor.connected, (
         f"{impostor.pod} (worker label, other namespace) reached Redis: {impostor.output}\n"
         f"policy engine (kindnet) says:\n{_policy_engine_log(app)}")

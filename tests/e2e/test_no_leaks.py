@@ -3,7 +3,6 @@ after a SIGKILL, which nothing can catch, the next run deletes what was left."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import signal
@@ -14,111 +13,104 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.leftovers import port_forwards_for
-from fixtures.proc import run
-from fixtures.tools import find_tool
+from common import docker
+from common.paths import REPO
+from common.process import run, spawn, terminate, wait
+from fixtures.infra.kind import NODE_LABEL, Kind
+from fixtures.infra.leftovers import port_forwards_for
+from fixtures.infra.tools import find_tool
+from fixtures.waits import wait_until
 
-REPO = Path(__file__).resolve().parents[2]
+# The inner pytest sets SIGINT's handler itself: a run started in the background by a shell inherits
+# SIGINT as ignored, and Python then installs no KeyboardInterrupt handler (the test would fail for that).
+INNER_PYTEST = ("import signal, sys, pytest; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                "sys.exit(pytest.main(sys.argv[1:]))")
 
 
 def _wait_for_line(proc: subprocess.Popen, log: Path, needle: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if needle in log.read_text(errors="replace"):
-            return
+    def text() -> str:
         if proc.poll() is not None:
-            break
-        time.sleep(1)
-    tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-    raise AssertionError(f"the inner pytest never logged {needle!r} within {timeout:.0f} s "
-                         f"(exit {proc.poll()}); its last lines:\n{tail}")
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            raise AssertionError(f"the inner pytest exited ({proc.returncode}) before logging {needle!r}:\n{tail}")
+        return log.read_text(errors="replace")
+
+    wait_until(f"the inner pytest to log {needle!r}", text, lambda t: needle in t, timeout=timeout,
+               describe=lambda t: "last lines:\n" + "\n".join(t.splitlines()[-15:]), progress_every=None)
 
 
-def _inner_pytest(name: str, suite_options, tmp_path: Path, log: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "pytest", str(REPO / "tests/e2e/test_low_priority.py"), "-m", "e2e", "-p",
-           "no:cacheprovider", f"--cluster-name={name}", f"--artifacts-dir={tmp_path / 'artifacts'}",
-           f"--offline={'on' if suite_options.offline else 'off'}", f"--keda-version={suite_options.keda_version}",
-           f"--basetemp={tmp_path / 'inner'}"]
+def _inner_pytest(name: str, provisioned, tmp_path: Path, log: Path) -> subprocess.Popen:
+    args = [str(REPO / "tests/e2e/test_low_priority.py"), "-m", "e2e", "-p", "no:cacheprovider",
+            f"--cluster-name={name}", f"--artifacts-dir={tmp_path / 'artifacts'}",
+            f"--offline={'on' if provisioned.offline else 'off'}", f"--keda-version={provisioned.keda_version}",
+            f"--basetemp={tmp_path / 'inner'}"]
     with log.open("w") as out:
-        return subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        return spawn([sys.executable, "-c", INNER_PYTEST, *args], stdout=out, cwd=REPO, new_group=False,
+                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
-def _take_stock_and_clean(kind: Path, name: str) -> tuple[bool, list[int]]:
+def _take_stock_and_clean(kind: Kind, name: str) -> tuple[bool, list[int]]:
     """Whether cluster `name` and which of its port-forwards were left, observed first and then
     removed, so a failing test never leaks what it is checking for."""
-    left = name in run([str(kind), "get", "clusters"], timeout=60).stdout.split()
+    left = name in kind.clusters()
     forwards = port_forwards_for(name)
     for pid in forwards:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        terminate(pid, grace=0)
     if left:
-        run([str(kind), "delete", "cluster", "--name", name], timeout=180, check=False)
+        kind.delete(name)
     return left, forwards
-
-
-def _node_containers(name: str) -> list[str]:
-    return run(["docker", "ps", "-a", "--filter", f"label=io.x-k8s.kind.cluster={name}",
-                "--format", "{{.Names}}"], timeout=30).stdout.split()
 
 
 @pytest.mark.parametrize(("sig", "when"), [
     (signal.SIGINT, "cluster {name} ready"),  # Ctrl-C while KEDA installs
     (signal.SIGTERM, "port-forward"),  # CI cancelling the job while a test runs
 ], ids=["SIGINT-during-setup", "SIGTERM-during-test"])
-def test_signal_leaves_nothing_behind(sig, when, suite_options, tmp_path, built):
-    kind = find_tool("kind", suite_options.kind_bin)
+def test_signal_leaves_nothing_behind(sig, when, suite_options, provisioned, tmp_path):
+    kind = Kind(find_tool("kind", suite_options.kind_bin))
     name = f"leak-{secrets.token_hex(3)}"
     log = tmp_path / "inner.log"
-    proc = _inner_pytest(name, suite_options, tmp_path, log)
+    proc = _inner_pytest(name, provisioned, tmp_path, log)
     try:
         _wait_for_line(proc, log, when.format(name=name), timeout=600)
         time.sleep(2)
         proc.send_signal(sig)
-        try:
-            proc.wait(timeout=300)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if wait(proc, 300) is None:
             pytest.fail(f"pytest did not exit within 300 s of {sig.name}")
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        terminate(proc, grace=0)
         leftover, forwards_left = _take_stock_and_clean(kind, name)
     assert proc.returncode != 0, "an interrupted run must not report success"
     assert not leftover, f"cluster {name} left behind after {sig.name}"
-    containers = _node_containers(name)
+    containers = docker.containers_with_label(f"{NODE_LABEL}={name}")
     assert not containers, f"node containers left behind after {sig.name}: {containers}"
     assert not forwards_left, f"port-forward processes {forwards_left} left behind after {sig.name}"
     assert "cleanup: kind cluster" in log.read_text() or "deleted cluster" in log.read_text()
 
 
-def test_sigkill_leftovers_are_deleted_by_the_next_run(suite_options, tmp_path, built):
+def test_sigkill_leftovers_are_deleted_by_the_next_run(suite_options, provisioned, tmp_path):
     """SIGKILL (OOM killer, CI hard timeout) runs no handler: the cluster and the
     port-forward survive. The next run's reaper (the same code the cluster
     fixture runs first) must delete both, and touch nothing else."""
-    kind = find_tool("kind", suite_options.kind_bin)
+    kind = Kind(find_tool("kind", suite_options.kind_bin))
     name = f"leak-{secrets.token_hex(3)}"
     log = tmp_path / "inner.log"
-    proc = _inner_pytest(name, suite_options, tmp_path, log)
+    proc = _inner_pytest(name, provisioned, tmp_path, log)
     try:
         _wait_for_line(proc, log, "port-forward", timeout=600)
         time.sleep(2)
         proc.kill()
         proc.wait(timeout=60)
-        assert name in run([str(kind), "get", "clusters"], timeout=60).stdout.split(), \
-            "after SIGKILL the cluster should still exist (else this test proves nothing)"
+        assert name in kind.clusters(), "after SIGKILL the cluster should still exist (else this test proves nothing)"
         forwards = port_forwards_for(name)
         assert forwards, "after SIGKILL the port-forward should still run (else this test proves nothing)"
         start = time.monotonic()
-        reaper = subprocess.run([sys.executable, "-m", "fixtures.leftovers", f"--kind={kind}"], cwd=REPO,
-                                capture_output=True, text=True, timeout=400)
+        reaper = run([sys.executable, "-m", "fixtures.infra.leftovers", f"--kind={kind.path}"], cwd=REPO,
+                     timeout=400, check=False)
         print(f"reaper took {time.monotonic() - start:.1f} s:\n{reaper.stdout}{reaper.stderr}")
         assert reaper.returncode == 0, reaper.stderr
         assert name in reaper.stdout
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        terminate(proc, grace=0)
         leftover, forwards_left = _take_stock_and_clean(kind, name)
     assert not leftover, f"the reaper left cluster {name}"
-    assert not _node_containers(name), f"the reaper left node containers of {name}"
+    assert not docker.containers_with_label(f"{NODE_LABEL}={name}"), f"the reaper left node containers of {name}"
     assert not forwards_left, f"the reaper left port-forwards {forwards_left} running"

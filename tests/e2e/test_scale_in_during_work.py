@@ -8,8 +8,9 @@ sees it again: every result must still arrive, with the right sum.
 
 from __future__ import annotations
 
-from fixtures.scenario import POD_START_ALLOWANCE, termination_grace
-from tests.e2e.scaling import recorded_timeline
+import itertools
+
+from fixtures.scaling.scenario import POD_START_ALLOWANCE, termination_grace
 from worker.producer import collect, enqueue, expected_sums
 
 TASKS = 40
@@ -19,29 +20,31 @@ SLEEP = 20.0  # > the HPA's 15 s scale-down step and the 15 s stabilization wind
 SCALEDOBJECT_PATCH = [{"op": "replace", "path": "/spec/triggers/0/metadata/listLength", "value": "2"}]
 
 
-def test_scale_in_during_long_tasks_loses_nothing(request, app, celery_app, redis_client, suite_options,
+def scale_ins_during_work(samples, tasks: int) -> list:
+    """(before, after) sample pairs where the Deployment shrank while results were still outstanding."""
+    return [(a, c) for a, c in itertools.pairwise(samples)
+            if c.desired < a.desired and (c.completed or 0) < tasks]
+
+
+def test_scale_in_during_long_tasks_loses_nothing(deployed_app, celery_app, redis_client, record_timeline,
                                                   scenario_record):
-    b = app.bounds
-    box: dict[str, int] = {}
-    with recorded_timeline(request, app, redis_client, suite_options, scenario_record) as tl:
-        tl.completed = lambda: box.get("done")
+    b = deployed_app.bounds
+    with record_timeline() as tl:
         results = enqueue(celery_app, TASKS, "high_priority", SLEEP)
         tl.mark(f"enqueued {TASKS} tasks of {SLEEP:.0f} s")
         # Worst case every task runs twice on one worker; plus start-up and shutdowns.
-        bound = 2 * TASKS * SLEEP + POD_START_ALLOWANCE + 4 * termination_grace(app)
-        acc = collect(results, timeout=bound, expected=expected_sums(TASKS),
-                      on_progress=lambda a, _: box.__setitem__("done", a.received))
-        box["done"] = acc.received
+        bound = 2 * TASKS * SLEEP + POD_START_ALLOWANCE + 4 * termination_grace(deployed_app)
+        acc = collect(results, timeout=bound, expected=expected_sums(TASKS), on_progress=tl.progress.update)
+        tl.progress.update(acc)
         tl.mark("all results in" if acc.ok else "results incomplete")
-    scenario_record["accounting"] = acc.summary()
+    scenario_record.note("accounting", acc.summary())
     assert acc.ok, f"tasks lost or wrong across scale-in: {acc.summary()}"
     # The point of the test: at least one scale-in happened while work was still outstanding.
-    during = [(a, c) for a, c in zip(tl.samples, tl.samples[1:], strict=False)
-              if c.desired < a.desired and (c.completed or 0) < TASKS]
+    during = scale_ins_during_work(tl.samples, TASKS)
     assert during, ("no scale-in happened while tasks were outstanding, so this run proved nothing; "
                     f"peak {tl.peak()} replicas, bounds {b}")
     first = during[0][1]
-    scenario_record["scale_in_during_work"] = (f"{len(during)} step(s); first at +{first.t - tl.t0:.0f} s: "
-                                               f"{during[0][0].desired} -> {first.desired} with "
-                                               f"{TASKS - (first.completed or 0)} tasks outstanding")
-    scenario_record["run_twice"] = len(acc.reexecuted)
+    scenario_record.note("scale_in_during_work", f"{len(during)} step(s); first at +{first.t - tl.t0:.0f} s: "
+                                                 f"{during[0][0].desired} -> {first.desired} with "
+                                                 f"{TASKS - (first.completed or 0)} tasks outstanding")
+    scenario_record.note("run_twice", len(acc.reexecuted))

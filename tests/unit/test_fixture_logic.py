@@ -5,33 +5,33 @@ from __future__ import annotations
 import os
 import socket
 import stat
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from fixtures import cleanup, cluster, keda, leftovers, options
-from fixtures.app import kustomization
-from fixtures.docker import require_docker
-from fixtures.errors import SuiteError, WaitTimeout
-from fixtures.images import split_ref
-from fixtures.observe import Snapshot
-from fixtures.portforward import PortForward, check_port_free, free_port, listening
-from fixtures.tools import find_tool
-from fixtures.waits import wait_until
+from common.docker import require_docker
+from common.errors import SuiteError
+from common.process import spawn
+from fixtures import options
+from fixtures.infra import cleanup, cluster, keda, leftovers
+from fixtures.infra.kind import Kind
+from fixtures.infra.portforward import PortForward, check_port_free, free_port, listening
+from fixtures.infra.tools import find_tool
+from fixtures.scaling.observe import Snapshot
+from fixtures.sut.images import split_ref
+from fixtures.sut.manifests import kustomization
+from fixtures.waits import Deadline, HoldBroken, WaitTimeout, holds_for, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULTS = {"keda_version": None, "k8s_version": None, "offline": None, "redis_port": 0, "cluster_name": "pytest-kind",
-            "reuse_cluster": False, "keep_cluster": False, "kind_image": None, "kind_bin": None,
-            "kind_kubectl_bin": None, "kustomize_bin": None, "artifacts_dir": None, "build_budget": None,
-            "repeat": 1, "baseline": None}
+# What pytest hands us when nothing is given: our options default to None, pytest-kind's have their own defaults.
+DEFAULTS = {**{o.dest: None for o in options.OPTIONS}, "cluster_name": "pytest-kind", "keep_cluster": False}
 
 
-def parse(env: dict[str, str] | None = None, reachable: bool = False, **kw: object) -> options.Options:
+def parse(env: dict[str, str] | None = None, **kw: object) -> options.Options:
     values = {**DEFAULTS, **kw}
-    return options.parse(values.__getitem__, env=env or {}, probe_registry=lambda: reachable)
+    return options.parse(values.__getitem__, env=env or {})
 
 
 def test_defaults_come_from_the_pins():
@@ -39,7 +39,16 @@ def test_defaults_come_from_the_pins():
     pins = (REPO / "offline" / "versions.env").read_text()
     assert f'KEDA_VERSION:={o.keda_version}}}' in pins and f'K8S_VERSION:={o.k8s_version}}}' in pins
     assert o.cluster_name is None, "pytest-kind's default name must become a unique one"
-    assert o.offline is True, "no registry answers -> offline"
+    assert o.offline_mode == "auto" and o.result_path == Path("artifacts/result.json")
+
+
+def test_every_option_has_an_env_twin_and_the_flag_wins():
+    assert len({o.env for o in options.OPTIONS}) == len(options.OPTIONS)
+    env = {"CKE_REPEAT": "3", "CKE_KEEP_CLUSTER": "1", "CKE_CLUSTER_NAME": "from-env", "CKE_GATE_SLACK": "2"}
+    o = parse(env=env)
+    assert (o.repeat, o.keep_cluster, o.cluster_name, o.gate_slack) == (3, True, "from-env", 2.0)
+    o = parse(env=env, repeat="5", cluster_name="from-flag")
+    assert (o.repeat, o.cluster_name) == (5, "from-flag")
 
 
 def test_env_overrides_pin_and_option_overrides_env():
@@ -57,6 +66,8 @@ def test_env_overrides_pin_and_option_overrides_env():
     ({"reuse_cluster": True}, "--reuse-cluster needs --cluster-name"),
     ({"build_budget": -5}, "--build-budget -5"),
     ({"repeat": 0}, "--repeat 0: use 1 or more"),
+    ({"repeat": "many"}, "--repeat 'many': use 1 or more"),
+    ({"gate_tolerance": -1}, "--gate-tolerance -1"),
     ({"baseline": "/nonexistent/base.json"}, "--baseline /nonexistent/base.json: no such file"),
 ])
 def test_bad_options_give_one_line(kw, message):
@@ -66,16 +77,15 @@ def test_bad_options_give_one_line(kw, message):
 
 
 def test_offline_modes():
-    assert parse(reachable=True).offline is False
-    assert parse(reachable=True, offline="on").offline is True
-    assert parse(reachable=False, offline="off").offline is False
-    assert parse(env={"CKE_OFFLINE": "on"}, reachable=True).offline is True
+    assert options.resolve_offline(parse().offline_mode, lambda: True) is False
+    assert options.resolve_offline(parse().offline_mode, lambda: False) is True
+    assert options.resolve_offline(parse(offline="on").offline_mode, lambda: True) is True
+    assert options.resolve_offline(parse(offline="off").offline_mode, lambda: False) is False
+    assert parse(env={"CKE_OFFLINE": "on"}).offline_mode == "on"
 
 
-def test_keda_version_normalization():
-    assert keda.normalize_version("v2.21.0") == "2.21.0"
-    with pytest.raises(SuiteError, match="not a KEDA release number"):
-        keda.normalize_version("2.x")
+def test_keda_release_url():
+    assert parse(keda_version="v2.21.0").keda_version == "2.21.0"
     assert keda.release_url("2.21.0").endswith("/v2.21.0/keda-2.21.0.yaml")
 
 
@@ -90,6 +100,34 @@ def test_keda_offline_manifest_pull_policy():
     assert keda.images_of(docs) == ["ghcr.io/kedacore/keda:2.21.0"]
     assert keda.manifest_docs(text, pull_if_not_present=False)[0]["spec"]["template"]["spec"]["containers"][0][
         "imagePullPolicy"] == "Always"
+
+
+def test_a_bug_in_a_probe_is_not_waited_out():
+    """Only read errors (API, Redis, OS) are retried: a TypeError in a probe fails at once, not at the bound."""
+    start = time.monotonic()
+    with pytest.raises(TypeError):
+        wait_until("anything", lambda: None + 1, lambda v: True, timeout=30, interval=0.05)
+    assert time.monotonic() - start < 5
+
+
+def test_a_deadline_is_shared_by_waits():
+    d = Deadline.after(0.3)
+    with pytest.raises(WaitTimeout, match="bound 0 s"):
+        wait_until("never", lambda: 0, lambda v: False, timeout=d, interval=0.05)
+    assert d.expired() and d.remaining(at_least=2.0) == 2.0
+
+
+def test_holds_for_passes_a_quiet_window_and_fails_on_the_first_change():
+    assert holds_for("stays 1", lambda: 1, lambda v: v == 1, duration=0.3, interval=0.05) != []
+    values = iter([1, 1, 2, 1])
+    with pytest.raises(HoldBroken, match="stays 1 broke after .*: 2"):
+        holds_for("stays 1", lambda: next(values), lambda v: v == 1, duration=5, interval=0.01)
+
+
+def test_holds_for_without_a_good_read_proves_nothing():
+    with pytest.raises(HoldBroken, match="only 0 good read"):
+        holds_for("quiet", lambda: (_ for _ in ()).throw(ConnectionError("down")), lambda v: True, duration=0.2,
+                  interval=0.05)
 
 
 def test_wait_until_returns_the_value_that_satisfied():
@@ -220,16 +258,16 @@ def _fake_kind(tmp_path: Path, clusters: list[str]) -> Path:
 
 
 def test_cluster_names(tmp_path, monkeypatch):
-    monkeypatch.setattr(cluster, "container_exists", lambda name: name == "squatter-control-plane")
-    kind = _fake_kind(tmp_path, ["mine"])
-    assert cluster.check_name(kind, "fresh", reuse=False) is False
-    assert cluster.check_name(kind, "mine", reuse=True) is True
+    monkeypatch.setattr(cluster.docker, "container_exists", lambda name: name == "squatter-control-plane")
+    existing = Kind(_fake_kind(tmp_path, ["mine"])).clusters()
+    assert cluster.check_name("fresh", reuse=False, existing=existing) is False
+    assert cluster.check_name("mine", reuse=True, existing=existing) is True
     with pytest.raises(SuiteError, match="a kind cluster named 'mine' already exists: pass --reuse-cluster"):
-        cluster.check_name(kind, "mine", reuse=False)
+        cluster.check_name("mine", reuse=False, existing=existing)
     with pytest.raises(SuiteError, match="squatter-control-plane exists and is not a kind cluster"):
-        cluster.check_name(kind, "squatter", reuse=False)
+        cluster.check_name("squatter", reuse=False, existing=existing)
     with pytest.raises(SuiteError, match="is not valid"):
-        cluster.check_name(kind, "Bad_Name", reuse=False)
+        cluster.check_name("Bad_Name", reuse=False, existing=existing)
     a, b = cluster.unique_name(), cluster.unique_name()
     assert a != b and a.startswith("cke-")
 
@@ -240,7 +278,7 @@ def _logging_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cases: str) -
     kind = tmp_path / "kind"
     kind.write_text(f'#!/bin/sh\necho "$@" >> {calls}\ncase "$1" in {cases} esac\n')
     kind.chmod(0o755)
-    monkeypatch.setattr(cluster, "container_exists", lambda name: False)
+    monkeypatch.setattr(cluster.docker, "container_exists", lambda name: False)
     monkeypatch.setenv("CKE_CACHE_DIR", str(tmp_path / "cache"))
     return kind, calls
 
@@ -248,7 +286,7 @@ def _logging_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cases: str) -
 def test_failed_cluster_creation_deletes_what_kind_left(tmp_path, monkeypatch):
     kind, calls = _logging_kind(tmp_path, monkeypatch, 'create) echo "boom: node failed" >&2; exit 1;;')
     with pytest.raises(SuiteError, match="(?s)kind could not create cluster t1 \\(deleted again\\).*boom"):
-        cluster.up("t1", kind, Path("/bin/true"), "img:1", reuse=False, keep=False, workdir=tmp_path / "w")
+        cluster.up("t1", Kind(kind), Path("/bin/true"), "img:1", reuse=False, keep=False, workdir=tmp_path / "w")
     lines = calls.read_text().splitlines()
     assert lines[0] == "get clusters" and lines[1].startswith("create cluster --name=t1")
     assert "delete cluster --name t1" in lines[2:]
@@ -259,11 +297,11 @@ def test_up_first_deletes_a_cluster_whose_run_was_killed(tmp_path, monkeypatch):
     """A SIGKILLed run's cluster is recorded with a dead owner: the next `up` deletes it, and only it."""
     kind, calls = _logging_kind(tmp_path, monkeypatch, 'get) printf "cke-killed\\ncke-live\\nsomeone-elses\\n";;')
     monkeypatch.setattr(cluster.Kube, "kubectl", lambda self, *a, **k: "")
-    dead = subprocess.Popen(["true"])
+    dead = spawn(["true"])
     dead.wait(timeout=10)
     leftovers.record(cluster.owner_records(), "cke-killed", leftovers.Owner(dead.pid, 1, leftovers._boot_id()))
     leftovers.record(cluster.owner_records(), "cke-live")
-    c = cluster.up("t2", kind, Path("/bin/true"), None, reuse=False, keep=False, workdir=tmp_path / "w")
+    c = cluster.up("t2", Kind(kind), Path("/bin/true"), None, reuse=False, keep=False, workdir=tmp_path / "w")
     lines = calls.read_text().splitlines()
     assert [line for line in lines if line.startswith("delete")] == ["delete cluster --name cke-killed"]
     assert sorted(p.name for p in cluster.owner_records().iterdir()) == ["cke-live.json", "t2.json"]
@@ -316,8 +354,8 @@ def test_unknown_keda_version_is_refused_before_any_cluster(tmp_path, monkeypatc
 
 
 def test_network_probe_pod_meets_restricted_and_needs_no_secret():
-    from fixtures.manifest_checks import check_pod_security_restricted
-    from fixtures.netprobe import classify, probe_pod
+    from fixtures.sut.checks import check_pod_security_restricted
+    from fixtures.sut.netprobe import classify, probe_pod
 
     pod = probe_pod("netprobe-x", "offline.local/redis:bookworm", "redis.ns.svc.cluster.local",
                     labels={"app.kubernetes.io/name": "celery-worker"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fixtures import gate
+from fixtures.report import gate
 
 T = "tests/e2e/test_default_scenario.py::test_scales_out_to_max_and_back_to_min"
 

@@ -1,26 +1,26 @@
-"""fixtures.leftovers: a cluster whose run was SIGKILLed is deleted by the next
+"""fixtures.infra.leftovers: a cluster whose run was SIGKILLed is deleted by the next
 run, and nothing else is: live owners, other clusters, unrecorded ones."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fixtures import leftovers
-from fixtures.leftovers import Owner
+from common.process import spawn, start_ticks, terminate
+from fixtures.infra import leftovers
+from fixtures.infra.leftovers import Owner
+from fixtures.waits import wait_until
 
 
 def _dead_owner() -> Owner:
-    proc = subprocess.Popen(["sleep", "60"])
-    ticks = leftovers._start_ticks(proc.pid)
+    proc = spawn(["sleep", "60"])
+    ticks = start_ticks(proc.pid)
     assert ticks is not None
-    proc.kill()
-    proc.wait(timeout=10)
+    terminate(proc, grace=0)
     return Owner(proc.pid, ticks, leftovers._boot_id())
 
 
@@ -71,33 +71,28 @@ def test_no_records_dir_means_no_orphans(tmp_path: Path) -> None:
 def fake_port_forward(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A process shaped like the suite's kubectl port-forward for cluster fake-a."""
     env = {**os.environ, "KUBECONFIG": str(tmp_path / "kind0" / "fake-a.kubeconfig")}
-    proc = subprocess.Popen(["bash", "-c", "sleep 60; exit 0", "port-forward"], env=env)
+    proc = spawn(["bash", "-c", "sleep 60; exit 0", "port-forward"], env=env)
     yield proc
-    proc.kill()
-    proc.wait(timeout=10)
+    terminate(proc, grace=0)
 
 
 def test_port_forwards_are_found_by_their_kubeconfig(tmp_path: Path, fake_port_forward) -> None:
-    other = subprocess.Popen(["bash", "-c", "sleep 60; exit 0", "port-forward"],
-                             env={**os.environ, "KUBECONFIG": str(tmp_path / "fake-ab.kubeconfig")})
-    by_flag = subprocess.Popen(["bash", "-c", "sleep 60; exit 0", "--kubeconfig", str(tmp_path / "fake-a.kubeconfig"),
-                                "port-forward"])
+    other = spawn(["bash", "-c", "sleep 60; exit 0", "port-forward"],
+                  env={**os.environ, "KUBECONFIG": str(tmp_path / "fake-ab.kubeconfig")})
+    by_flag = spawn(["bash", "-c", "sleep 60; exit 0", "--kubeconfig", str(tmp_path / "fake-a.kubeconfig"),
+                     "port-forward"])
     try:
         # A process seconds old may not show its final argv/environ in /proc yet; the reaper only
         # ever looks at processes a killed run left long ago.
-        deadline = time.monotonic() + 5
-        while True:
-            found = leftovers.port_forwards_for("fake-a")
-            if {fake_port_forward.pid, by_flag.pid} <= set(found) or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        found = wait_until("both fake-a port-forwards to show in /proc", lambda: leftovers.port_forwards_for("fake-a"),
+                           lambda pids: {fake_port_forward.pid, by_flag.pid} <= set(pids), timeout=5,
+                           interval=0.05, progress_every=None)
         assert fake_port_forward.pid in found
         assert by_flag.pid in found
         assert other.pid not in found
     finally:
         for p in (other, by_flag):
-            p.kill()
-            p.wait(timeout=10)
+            terminate(p, grace=0)
 
 
 def test_reap_deletes_orphans_stops_their_port_forwards_and_keeps_the_rest(tmp_path: Path,

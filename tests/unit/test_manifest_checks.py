@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from fixtures.manifest_checks import (
-    ScalingBounds,
+from fixtures.scaling.hpa_model import ScalingBounds, derive_bounds
+from fixtures.sut.checks import (
     check_no_plaintext_secrets,
     check_pod_security_restricted,
     check_scaledobject,
-    derive_bounds,
     validate,
 )
 
@@ -199,3 +198,25 @@ def test_derive_bounds_defaults_and_overrides() -> None:
     assert isinstance(derive_bounds(e2e), ScalingBounds)
     with pytest.raises(ValueError, match="no redis trigger"):
         derive_bounds({"kind": "ScaledObject", "metadata": {"name": "x"}, "spec": {"triggers": []}})
+
+
+def test_no_behavior_takes_the_hpa_legacy_path() -> None:
+    """The seed's ScaledObject has no `advanced`: the HPA's legacy limit max(2 x current, 4) per sync,
+    measured here as 1 -> 4 -> 8 -> 10; any behavior switches to the default policies, 1 -> 5 -> 10."""
+    seed = derive_bounds(GOOD_SO)
+    assert seed.behavior_set is False
+    assert seed.replica_steps(1, 10) == [1, 4, 8, 10]
+    assert seed.scale_up_seconds(1, 10) == 0 + 15 + 3 * 15
+    assert seed.scale_down_seconds(10) == 300 + 15 + 15  # legacy: one step after the 300 s window
+    e2e = derive_bounds(so(advanced={"horizontalPodAutoscalerConfig": {"behavior": {
+        "scaleDown": {"stabilizationWindowSeconds": 15}}}}))
+    assert e2e.behavior_set is True
+    assert e2e.replica_steps(1, 10) == [1, 5, 10]
+    assert e2e.replica_steps(0, 10) == [0, 1, 5, 10]
+    assert e2e.scale_up_floor(1, 10) == 15
+
+
+def test_a_model_that_ignores_the_policies_would_be_caught() -> None:
+    """The model must fail on a wrong expectation: 1 -> 2 -> 4 -> 8 -> 10 is not what the default policies do."""
+    e2e = derive_bounds(so(advanced={"horizontalPodAutoscalerConfig": {"behavior": {}}}))
+    assert e2e.replica_steps(1, 10) != [1, 2, 4, 8, 10]

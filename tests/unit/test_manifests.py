@@ -5,30 +5,32 @@ committed JSON Schemas (tests/unit/schemas/, see scripts/refresh-schemas.py); th
 scenario's values, the absence of plaintext passwords, Pod Security ``restricted``
 fields, the NetworkPolicy, resource budgets and the e2e overlay's timing are asserted.
 
-kustomize comes from $KUSTOMIZE_BIN, PATH, or ~/.cache/celery-keda-e2e/bin/kustomize.
+kustomize is found the way the suite finds it (fixtures.infra.tools.find_tool: $KUSTOMIZE_BIN,
+PATH, then the offline build's bin directory), and overlays are rendered by the suite's own
+kustomize wrapper.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import subprocess
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from fixtures.manifest_checks import (
+from common.errors import SuiteError
+from common.process import run
+from fixtures.infra.tools import find_tool
+from fixtures.scaling.hpa_model import derive_bounds
+from fixtures.sut.checks import (
     check_no_plaintext_secrets,
     check_pod_security_restricted,
     check_scaledobject,
-    derive_bounds,
     obj_name,
     validate,
 )
+from fixtures.sut.manifests import overlay_path, render
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,25 +57,16 @@ KIND_CONTROL_PLANE_CPU_M = 250 + 200 + 100 + 100 + 2 * 100 + 100  # apiserver, k
 NODE_CPU_M = 2000
 
 
-def kustomize_bin() -> str:
-    candidates = [os.environ.get("KUSTOMIZE_BIN"), shutil.which("kustomize"),
-                  str(Path.home() / ".cache/celery-keda-e2e/bin/kustomize")]
-    for c in candidates:
-        if c and Path(c).is_file() and os.access(c, os.X_OK):
-            return c
-    pytest.fail(
-        "kustomize not found: set KUSTOMIZE_BIN, put kustomize on PATH, or install it into "
-        "~/.cache/celery-keda-e2e/bin, e.g. `GOBIN=~/.cache/celery-keda-e2e/bin go install "
-        "sigs.k8s.io/kustomize/kustomize/v5@v5.8.2` (v5.8.3 needs Go >= 1.27; see "
-        "offline/recipes/kustomize.sh)",
-        pytrace=False,
-    )
+def kustomize_bin() -> Path:
+    try:
+        return find_tool("kustomize")
+    except SuiteError as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 def build(path: Path) -> list[dict[str, Any]]:
-    proc = subprocess.run([kustomize_bin(), "build", str(path)], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, f"kustomize build {path} failed: {proc.stderr.strip()}"
-    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+    """`kustomize build` of a committed directory, as it is (base and overlays)."""
+    return [d for d in yaml.safe_load_all(run([kustomize_bin(), "build", path], timeout=60).stdout) if d]
 
 
 _cache: dict[str, list[dict[str, Any]]] = {}
@@ -333,32 +326,12 @@ def test_e2e_resources_fit_a_two_core_node(overlay: str) -> None:
 # --------------------------------------------------------------------------- the suite's wrapper
 
 
-def test_suite_style_kustomization_sets_namespace_images_and_address(tmp_path: Path) -> None:
-    """The suite applies an overlay through a generated kustomization; prove that works."""
+def test_suite_style_kustomization_sets_namespace_images_and_address() -> None:
+    """The suite applies an overlay through a generated kustomization (fixtures.sut.manifests.render): prove that
+    what it renders is valid, namespaced, addressed and pinned."""
     ns = "celery-e2e-abc12"
-    # kustomize wants resource paths relative to the kustomization's directory.
-    rel = os.path.relpath(MANIFESTS / "overlays/e2e", tmp_path)
-    (tmp_path / "kustomization.yaml").write_text(textwrap.dedent(f"""\
-        apiVersion: kustomize.config.k8s.io/v1beta1
-        kind: Kustomization
-        namespace: {ns}
-        resources:
-          - {rel}
-        images:
-          - name: redis
-            newName: offline.local/redis
-            newTag: bookworm
-          - name: celery-worker
-            newName: offline.local/celery-worker
-            newTag: "0.1.0"
-        patches:
-          - target: {{kind: ScaledObject, name: redis-scaledobject}}
-            patch: |-
-              - op: replace
-                path: /spec/triggers/0/metadata/address
-                value: redis.{ns}.svc.cluster.local:6379
-        """))
-    docs = build(tmp_path)
+    docs = render(kustomize_bin(), overlay_path("e2e"), ns,
+                  {"redis": "offline.local/redis:bookworm", "celery-worker": "offline.local/celery-worker:0.1.0"})
     assert validate(docs, SCHEMAS) == []
     assert all(d["metadata"]["namespace"] == ns for d in docs)
     so = get(docs, "ScaledObject", "redis-scaledobject")

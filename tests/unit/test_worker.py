@@ -7,7 +7,6 @@ worker pod is killed (SIGKILL) or scaled in (SIGTERM).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from celery_worker import REPO, CeleryWorker
 from redis_server import MISSING, RedisServer
 
+from common.process import run
+from fixtures.waits import wait_until
 from worker import config
 from worker.producer import Accounting, collect, enqueue, expected_sums
 from worker.tasks import make_app
@@ -52,17 +53,6 @@ def app(env):
     application = make_app(env, name="unit-producer")
     yield application
     application.close()
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def result_meta(app, task_id):
@@ -231,8 +221,8 @@ def test_a_task_run_twice_is_reported_not_hidden(redis, app, env):
         a.wait_ready()
         b.wait_ready()
         [result] = enqueue(app, 1, "high_priority", sleep=4)
-        wait_until(lambda: int(redis.hget(config.EXECUTIONS_KEY, result.id) or 0) >= 2, 40,
-                   what="the task to complete twice")
+        wait_until("the task to complete twice", lambda: int(redis.hget(config.EXECUTIONS_KEY, result.id) or 0),
+                   lambda runs: runs >= 2, timeout=40, interval=0.05, progress_every=None)
         acc = collect([result], timeout=10)
     assert acc.ok, acc.summary()  # at-least-once is legal...
     assert acc.reexecuted == {result.id: 2}  # ...and visible
@@ -290,8 +280,7 @@ def test_accounting_reports_missing_wrong_and_duplicates(redis, app, env):
 def run_producer(env, *args, timeout=60):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")}
     full_env.update(env, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "worker.producer", *args], env=full_env, cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
+    return run([sys.executable, "-m", "worker.producer", *args], env=full_env, cwd=REPO, timeout=timeout, check=False)
 
 
 def test_producer_cli_succeeds_and_masks_the_password(redis, env):

@@ -5,13 +5,14 @@ first wait must time out with the last observed state and leave a bundle.
 (Not named test_*.py: the normal run never collects it.)
 """
 
-from fixtures.scenario import ScenarioResult, run_scale_out_and_in
-from tests.e2e.scaling import recorded_timeline
+from fixtures.scaling.scenario import ScaleOutAndIn
 
 SCALEDOBJECT_PATCH = [{"op": "replace", "path": "/spec/triggers/0/metadata/listName", "value": "wrong_list"}]
 
 
-def test_scaledobject_on_the_wrong_list_does_not_scale(request, app, celery_app, redis_client, suite_options,
+def test_scaledobject_on_the_wrong_list_does_not_scale(deployed_app, celery_app, redis_client, record_timeline,
                                                        scenario_record):
-    with recorded_timeline(request, app, redis_client, suite_options, scenario_record) as tl:
-        run_scale_out_and_in(app, celery_app, redis_client, tl, 100, "high_priority", None, ScenarioResult(100))
+    with record_timeline() as tl:
+        scenario = ScaleOutAndIn(deployed_app, celery_app, redis_client, tl, 100, "high_priority")
+        scenario_record.attach(scenario.result)
+        scenario.run()
