@@ -24,6 +24,17 @@ TASK_NAME = "worker.tasks.add"
 EXECUTIONS_KEY = "cke:executions"  # hash: task id -> completed runs (see tasks._count_execution)
 
 
+# The readiness marker: written once the worker consumes, removed when it shuts down (worker.tasks);
+# the pod's readinessProbe is `test -f` on it. The set of hostnames that announced readiness lets the
+# suite check that a Ready pod really consumes.
+READY_FILE_DEFAULT = "/tmp/celery-consuming"
+CONSUMING_KEY = "cke:consuming"
+
+
+def ready_file(env: Mapping[str, str] | None = None) -> str:
+    return (os.environ if env is None else env).get("READY_FILE", READY_FILE_DEFAULT)
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "")
     return int(raw) if raw.strip() else default
@@ -88,7 +99,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict:
         # add goes to `default` unless the caller names a queue; apply_async(queue=...) wins over a route.
         "task_routes": {TASK_NAME: {"queue": DEFAULT_QUEUE}},
         # Ack after the task ran, so a pod killed mid-task leaves its message in `unacked` for redelivery.
-        "task_acks_late": True,
+        # TASK_ACKS_LATE=false exists only for the suite's `no-acks-late` mutant (fixtures/sut/mutants.py),
+        # which proves the scale-in test catches the loss this setting prevents.
+        "task_acks_late": env.get("TASK_ACKS_LATE", "true").lower() != "false",
         # A pool child that dies (OOM, SIGKILL) requeues its message instead of acking it as failed.
         "task_reject_on_worker_lost": True,
         # Reserve one message at a time: prefetched messages leave the list, hiding backlog from KEDA's LLEN.

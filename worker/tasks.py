@@ -5,13 +5,15 @@ Run a worker:  celery -A worker.tasks worker --loglevel=INFO -Q high_priority,lo
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import socket
 import time
 from collections.abc import Mapping
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import worker_ready, worker_shutting_down
 
 from worker import config
 
@@ -70,7 +72,29 @@ def _count_execution(task) -> None:
 
 @worker_ready.connect
 def _announce(sender=None, **_):
+    """The consumer is connected and consuming: say so in Redis, then in the readiness file.
+
+    The pod's readinessProbe (`test -f` on the file) turns Ready only now, not when the
+    container starts, so "10 ready" means 10 workers taking tasks. The hostname goes into
+    a Redis set first, so a Ready pod is always in it: the suite checks exactly that.
+    """
+    hostname = getattr(sender, "hostname", None) or socket.gethostname()
+    try:
+        with app.connection_for_write() as conn:
+            conn.default_channel.client.sadd(config.CONSUMING_KEY, hostname)
+    except Exception as e:  # never keep a working consumer out of service over a bookkeeping write
+        log.warning("could not record %s as consuming: %s", hostname, e)
+    path = config.ready_file()
+    with open(path, "w") as f:
+        f.write(f"{hostname}\n")
     # The banner already masks the password; say it once more in our own words.
-    log.info("worker ready: broker=%s queues=%s concurrency=%s prefetch=%s",
+    log.info("worker ready: broker=%s queues=%s concurrency=%s prefetch=%s ready_file=%s",
              config.mask_url(app.conf.broker_url), ",".join(config.QUEUE_NAMES),
-             app.conf.worker_concurrency, app.conf.worker_prefetch_multiplier)
+             app.conf.worker_concurrency, app.conf.worker_prefetch_multiplier, path)
+
+
+@worker_shutting_down.connect
+def _withdraw(**_):
+    """Not ready once shutdown starts: the Service and the suite stop counting this pod."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(config.ready_file())

@@ -14,8 +14,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from common.process import spawn, terminate
+from fixtures.waits import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 QUEUES = "high_priority,low_priority,default"
@@ -34,10 +36,12 @@ class CeleryWorker:
             self.env["REMAP_SIGTERM"] = "SIGQUIT"
         else:
             self.env.pop("REMAP_SIGTERM", None)
-        self.env.update(env)
         self.proc: subprocess.Popen | None = None
         self.tmpdir = tempfile.mkdtemp(prefix=f"unit-celery-{name}-")
         self.logfile = Path(self.tmpdir, "worker.log")
+        self.ready_file = Path(self.tmpdir, "celery-consuming")  # the readiness marker (worker.config.ready_file)
+        self.env["READY_FILE"] = str(self.ready_file)
+        self.env.update(env)
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "celery", "-A", "worker.tasks", "worker", "--loglevel=INFO",
@@ -45,23 +49,21 @@ class CeleryWorker:
 
     def start(self) -> CeleryWorker:
         self._log = open(self.logfile, "wb")
-        self.proc = subprocess.Popen(self.command(), cwd=self.tmpdir, env=self.env,
-                                     stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = spawn(self.command(), stdout=self._log, cwd=self.tmpdir, env=self.env)
         return self
 
     def output(self) -> str:
         return self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
 
     def wait_for(self, text: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            if self.proc.poll() is not None:
+        def output() -> str:
+            if self.proc.poll() is not None and text not in self.output():
                 raise RuntimeError(f"worker {self.name} exited ({self.proc.returncode}) before "
                                    f"{text!r}:\n{self.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"worker {self.name}: no {text!r} in {timeout}s:\n{self.output()[-3000:]}")
-            time.sleep(0.05)
+            return self.output()
+
+        wait_until(f"worker {self.name} to log {text!r}", output, lambda out: text in out, timeout=timeout,
+                   interval=0.05, describe=lambda out: out[-3000:], progress_every=None)
 
     def wait_ready(self, timeout: float = 30.0) -> CeleryWorker:
         self.wait_for(" ready.", timeout)
@@ -83,14 +85,7 @@ class CeleryWorker:
     def stop(self) -> None:
         if self.proc is None:
             return
-        try:  # this worker's session only: main process and pool children
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
+        terminate(self.proc, grace=0)  # this worker's session only: main process and pool children
         self._log.close()
 
     def __enter__(self) -> CeleryWorker:

@@ -31,6 +31,7 @@ from fixtures.sut.checks import (
     validate,
 )
 from fixtures.sut.manifests import overlay_path, render
+from worker import config as worker_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -215,6 +216,9 @@ def test_worker_deployment(overlay: str) -> None:
     vols = {v["name"]: v for v in ps["volumes"]}
     assert "emptyDir" in vols[mounts["/tmp"]]
     assert dep["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] == "celery-worker"
+    # Ready means consuming: the probe checks the file worker.tasks writes on worker_ready.
+    assert c["readinessProbe"]["exec"]["command"] == ["test", "-f", worker_config.READY_FILE_DEFAULT]
+    assert mounts["/tmp"] and worker_config.READY_FILE_DEFAULT.startswith("/tmp/"), "the marker needs a writable dir"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

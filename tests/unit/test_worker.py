@@ -370,3 +370,21 @@ def test_tasks_complete_across_a_redis_restart(persistent_redis):
         del results  # an AsyncResult unsubscribes when collected: do it while Redis still runs
     finally:
         app.close()
+
+
+def test_ready_means_consuming_and_stops_at_shutdown(redis, env):
+    """The readiness marker appears only once the consumer runs (after the hostname is in Redis), and goes when
+    shutdown starts: the pod's readinessProbe (`test -f`) then means "consuming"."""
+    with CeleryWorker(env, name="ready") as w:
+        assert not w.ready_file.exists()
+        w.wait_ready()
+        wait_until("the readiness marker", w.ready_file.exists, bool, timeout=10, interval=0.05, progress_every=None)
+        assert w.hostname in {m.decode() for m in redis.smembers(config.CONSUMING_KEY)}
+        w.sigterm()
+        w.wait_exit()
+    assert not w.ready_file.exists(), "a worker shutting down must stop being ready"
+
+
+def test_acks_late_is_on_unless_the_mutant_turns_it_off():
+    assert config.settings_from_env({})["task_acks_late"] is True
+    assert config.settings_from_env({"TASK_ACKS_LATE": "false"})["task_acks_late"] is False
