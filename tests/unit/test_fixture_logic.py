@@ -44,9 +44,9 @@ def test_defaults_come_from_the_pins():
 
 def test_every_option_has_an_env_twin_and_the_flag_wins():
     assert len({o.env for o in options.OPTIONS}) == len(options.OPTIONS)
-    env = {"CKE_REPEAT": "3", "CKE_KEEP_CLUSTER": "1", "CKE_CLUSTER_NAME": "from-env", "CKE_GATE_SLACK": "2"}
+    env = {"CKE_REPEAT": "3", "CKE_KEEP_CLUSTER": "1", "CKE_CLUSTER_NAME": "from-env", "CKE_MUTANT": "wrong-list"}
     o = parse(env=env)
-    assert (o.repeat, o.keep_cluster, o.cluster_name, o.gate_slack) == (3, True, "from-env", 2.0)
+    assert (o.repeat, o.keep_cluster, o.cluster_name, o.mutant.name) == (3, True, "from-env", "wrong-list")
     o = parse(env=env, repeat="5", cluster_name="from-flag")
     assert (o.repeat, o.cluster_name) == (5, "from-flag")
 
@@ -67,7 +67,7 @@ def test_env_overrides_pin_and_option_overrides_env():
     ({"build_budget": -5}, "--build-budget -5"),
     ({"repeat": 0}, "--repeat 0: use 1 or more"),
     ({"repeat": "many"}, "--repeat 'many': use 1 or more"),
-    ({"gate_tolerance": -1}, "--gate-tolerance -1"),
+    ({"mutant": "nope"}, "--mutant 'nope': unknown; known: wrong-list"),
     ({"baseline": "/nonexistent/base.json"}, "--baseline /nonexistent/base.json: no such file"),
 ])
 def test_bad_options_give_one_line(kw, message):

@@ -1,0 +1,130 @@
+"""KEDA's contract and the per-cause measurements, on made-up timelines: each check fails on a broken input."""
+
+from __future__ import annotations
+
+import copy
+
+from fixtures.scaling import contract
+from fixtures.scaling.analysis import drain_rate, measure, metric_mismatches, replica_sequence
+from fixtures.scaling.hpa_model import ScalingBounds
+from fixtures.scaling.observe import Snapshot, Target
+
+B = ScalingBounds(polling_interval=3, cooldown=10, min=1, max=10, list_length=10, scale_down_stabilization=15)
+T0 = 1000.0
+READY = {"Ready": "True", "Active": "True", "Fallback": "False"}
+IDLE = {"Ready": "True", "Active": "False", "Fallback": "False"}
+
+
+def snap(t: float, desired: int = 1, ready: int = 1, hpa: int | None = 1, queue: int | None = 0,
+         metric: float | None = 0, done: int | None = None, cond: dict | None = None) -> Snapshot:
+    return Snapshot(t=T0 + t, desired=desired, ready=ready, hpa_desired=hpa, hpa_current=ready, queue=queue,
+                    metric=metric, completed=done, conditions=cond if cond is not None else READY)
+
+
+def timeline(lag: float = 0.0, half: bool = False) -> list[Snapshot]:
+    """500 tasks: HPA 1 -> 5 (t=13) -> 10 (t=28), 10 ready at 31, drained at 73, back to 1 at 90."""
+    out = []
+    for t in range(0, 95):
+        queue = max(0, 500 - max(0, t - 5) * 7)
+        metric = None if t < lag else (queue / 2 if half else queue)
+        hpa = 1 if t < 13 else 5 if t < 28 else 10 if t < 88 else 1
+        ready = 1 if t < 16 else 5 if t < 31 else 10 if t < 90 else 1
+        done = min(500, max(0, t - 5) * 7)
+        cond = READY if queue else IDLE
+        out.append(snap(t, desired=hpa, ready=ready, hpa=hpa, queue=queue, metric=metric, done=done, cond=cond))
+    return out
+
+
+def test_measurements_from_their_own_causes():
+    tl = timeline()
+    m = measure(tl, T0, B, queue_empty=T0 + 77, back_to_min=T0 + 90)
+    assert m.reaction == 13 and m.replica_sequence == (1, 5, 10) and m.scale_events == 2
+    assert m.scale_up_to_max == 31 - 13
+    assert m.scale_down_after_window == 90 - 77 - 15
+    assert m.metric_lag == 0 and 6.9 < m.drain_rate_at_max < 7.1
+    assert (m.hpa_sync_period, m.polling_interval) == (15, 3)
+
+
+def test_a_late_metric_shows_as_lag_and_a_missing_phase_as_none():
+    m = measure(timeline(lag=20), T0, B, queue_empty=None, back_to_min=None)
+    assert m.metric_lag == 20 and m.scale_down_after_window is None
+    assert measure([snap(0)], T0, B, None, None).reaction is None
+
+
+def test_replica_sequence_skips_failed_reads_and_stops_at_max():
+    tl = [snap(0, hpa=1), snap(1, hpa=None), snap(2, hpa=4), snap(3, hpa=8), snap(4, hpa=10), snap(5, hpa=3)]
+    assert replica_sequence(tl, T0, 1, 10) == (1, 4, 8, 10)
+
+
+def test_drain_rate_needs_a_stretch_at_max():
+    assert drain_rate([snap(0, ready=10, queue=90, done=0), snap(2, ready=10, queue=70, done=20)], 10) is None
+    assert drain_rate([snap(0, ready=10, queue=90, done=0), snap(10, ready=10, queue=20, done=70)], 10) == 7.0
+    assert drain_rate([snap(0, ready=10, queue=0, done=0), snap(10, ready=10, queue=0, done=70)], 10) is None
+
+
+def test_the_served_metric_must_be_llen():
+    assert metric_mismatches(timeline(), 3) == []
+    half = metric_mismatches(timeline(half=True), 3)
+    assert len(half) > 20 and "metric 250 while LLEN was" in half[0]
+
+
+def test_a_metric_a_poll_behind_llen_is_fine():
+    tl = [snap(t, queue=500 - 7 * t, metric=500 - 7 * max(0, t - 3)) for t in range(20)]
+    assert metric_mismatches(tl, 3) == []
+
+
+HPA = {"spec": {"minReplicas": 1, "maxReplicas": 10,
+                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 15, "selectPolicy": "Max",
+                                           "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]}},
+                "metrics": [{"type": "External", "external": {
+                    "metric": {"name": "s0-redis-high_priority"},
+                    "target": {"type": "AverageValue", "averageValue": "10"}}}]}}
+SO = {"spec": {"advanced": {"horizontalPodAutoscalerConfig": {"behavior": {"scaleDown": {
+    "stabilizationWindowSeconds": 15, "selectPolicy": "Max",
+    "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]}}}}}}
+TARGET = Target("ns")
+
+
+def test_the_hpa_carries_the_scaledobject():
+    assert contract.check_hpa(HPA, SO, B, TARGET) == []
+
+
+def test_an_hpa_without_the_scale_down_behavior_is_caught():
+    """Mutant 2 (KEDA dropping advanced.horizontalPodAutoscalerConfig) as the contract check sees it."""
+    hpa = copy.deepcopy(HPA)
+    hpa["spec"]["behavior"] = {"scaleDown": {"stabilizationWindowSeconds": 300}}
+    errors = contract.check_hpa(hpa, SO, B, TARGET)
+    assert any("behavior.scaleDown.stabilizationWindowSeconds 300, ScaledObject says 15" in e for e in errors)
+
+
+def test_an_hpa_with_other_bounds_or_target_is_caught():
+    hpa = copy.deepcopy(HPA)
+    hpa["spec"]["maxReplicas"] = 20
+    hpa["spec"]["metrics"][0]["external"]["target"]["averageValue"] = "5"
+    errors = contract.check_hpa(hpa, SO, B, TARGET)
+    assert any("maxReplicas 20" in e for e in errors) and any("expected AverageValue 10" in e for e in errors)
+
+
+def test_conditions_over_a_run():
+    assert contract.check_conditions(timeline(), 0) == []
+    flapping = timeline()
+    flapping[40] = snap(40, queue=200, metric=200, cond={"Ready": "False", "Active": "True"})
+    assert "not Ready in 1 of" in contract.check_conditions(flapping, 0)[0]
+    assert contract.check_conditions(flapping, 0, ready_throughout=False) == []
+    stuck = [*timeline()[:-1], snap(94, queue=0, cond=READY)]
+    assert "still Active=True" in contract.check_conditions(stuck, 0)[0]
+    never = [snap(t, queue=100, cond=IDLE) for t in range(5)]
+    assert "never Active" in contract.check_conditions(never, 0)[0]
+    fallback = [snap(0, queue=0, cond={**IDLE, "Fallback": "True"})]
+    assert "Fallback" in contract.check_conditions(fallback, 0)[0]
+    assert contract.check_conditions([snap(0, cond={})][:0], 0) == ["the ScaledObject's conditions were never read"]
+
+
+def test_log_problems_and_events():
+    logs = {"keda-operator": "INFO ok\nERROR events is forbidden: User cannot create\npanic: runtime error",
+            "keda-operator-metrics-apiserver": "WARNING: DATA RACE"}
+    assert len(contract.log_problems(logs)) == 3
+    assert contract.log_problems({"keda-operator": "INFO reconciling ScaledObject"}) == []
+    events = [{"reason": "KEDAScalersStarted", "involvedObject": {"kind": "ScaledObject", "name": "redis-scaledobject"}},
+              {"reason": "Scheduled", "involvedObject": {"kind": "Pod", "name": "redis-scaledobject"}}]
+    assert contract.keda_events(events, "redis-scaledobject") == ["KEDAScalersStarted"]
