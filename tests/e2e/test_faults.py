@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import time
 
+from kubernetes.client.exceptions import ApiException
+
 from fixtures.scaling.observe import take
 from fixtures.scaling.scenario import POD_START_ALLOWANCE, ScaleOutAndIn
 from fixtures.sut.redis_access import wait_redis_answers
 from fixtures.waits import wait_until
+from worker.config import EXECUTIONS_KEY
 from worker.producer import collect, enqueue, expected_sums
 
 WORKER_LABEL = "app.kubernetes.io/name=celery-worker"
 REDIS_LABEL = "app.kubernetes.io/name=redis"
+OPERATOR_LABEL = "app=keda-operator"
+TASKS = 500
 # Redis replaced: termination + new pod + volume mount + AOF load + readiness (period 5 s);
 # then each worker's Celery consumer reconnects on its own backoff (2, 4, 6 ... s).
 REDIS_RECOVERY = 120.0
@@ -44,18 +49,24 @@ def test_worker_killed_mid_task_is_redelivered(deployed_app, celery_app, redis_c
         [result] = enqueue(celery_app, 1, "high_priority", task_s)
         wait_until("a worker to take the task (unacked)", lambda: redis_client.hlen("unacked"), lambda n: n == 1,
                    timeout=60, describe=lambda n: f"unacked {n}, LLEN {redis_client.llen('high_priority')}")
-        pods = app.kube.core.list_namespaced_pod(app.namespace, label_selector=WORKER_LABEL).items
-        running = [p.metadata.name for p in pods if p.status.phase == "Running"]
-        assert len(running) == 1, f"expected one running worker, found {running}"
-        app.kube.kubectl("delete", "pod", running[0], "-n", app.namespace, "--grace-period=0", "--force",
+        taken = time.monotonic()
+        [victim] = _running_workers(app)
+        app.kube.kubectl("delete", "pod", victim.metadata.name, "-n", app.namespace, "--grace-period=0", "--force",
                          "--wait=false")
-        tl.mark(f"killed {running[0]} mid-task")
-        t0 = time.monotonic()
+        _wait_gone(app, victim)
+        tl.mark(f"killed {victim.metadata.name} mid-task")
         bound = visibility + 10 + POD_START_ALLOWANCE + task_s
         acc = collect([result], timeout=bound, expected=expected_sums(1))
         assert acc.ok, f"the killed worker's task was lost: {acc.summary()} (bound {bound:.0f} s)"
-        scenario_record.measure("redelivered_after", time.monotonic() - t0, f"visibility timeout {visibility} s")
+        after = time.monotonic() - taken
+        scenario_record.measure("redelivered_after", after, f"from being taken; visibility timeout {visibility} s")
         tl.mark("task completed by another pod")
+    # The fault happened and the recovery is the one claimed: another pod ran it, after the visibility timeout.
+    ran_on = set(acc.by_worker)
+    assert f"celery@{victim.metadata.name}" not in ran_on, f"the killed pod {victim.metadata.name} finished it: {ran_on}"
+    assert after >= visibility, (f"the task finished {after:.0f} s after it was taken, before the {visibility} s "
+                                 "visibility timeout: it was not redelivered, so the kill did not hit it")
+    scenario_record.note("ran_on", ", ".join(sorted(ran_on)))
     assert redis_client.hlen("unacked") == 0
 
 
@@ -65,10 +76,15 @@ def test_keda_operator_restart_during_scale_out(deployed_app, celery_app, redis_
     app = deployed_app
 
     def restart_operator() -> None:
-        app.kube.kubectl("delete", "pod", "-n", "keda", "-l", "app=keda-operator", "--wait=false")
+        old = app.kube.core.list_namespaced_pod("keda", label_selector=OPERATOR_LABEL).items
+        assert old, f"no pod matches {OPERATOR_LABEL} in keda: the fault would hit nothing"
+        t0 = time.monotonic()
+        app.kube.kubectl("delete", "pod", "-n", "keda", "-l", OPERATOR_LABEL, "--wait=false")
+        new = _wait_replaced(app, "keda", OPERATOR_LABEL, {p.metadata.uid for p in old}, OPERATOR_RECOVERY)
+        scenario_record.measure("operator_replaced_after", time.monotonic() - t0, f"new pod {new}")
 
     with record_timeline() as tl:
-        scenario = ScaleOutAndIn(app, celery_app, redis_client, tl, 500, "high_priority",
+        scenario = ScaleOutAndIn(app, celery_app, redis_client, tl, TASKS, "high_priority",
                                  fault_allowance=OPERATOR_RECOVERY)
         result = scenario_record.attach(scenario.result)
         scenario.run(after_enqueue=restart_operator)
@@ -84,6 +100,48 @@ def _ready(pod) -> bool:
         c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
 
 
+def _running_workers(app) -> list:
+    pods = app.kube.core.list_namespaced_pod(app.namespace, label_selector=WORKER_LABEL).items
+    running = [p for p in pods if p.status.phase == "Running" and p.metadata.deletion_timestamp is None]
+    assert len(running) == 1, f"expected one running worker, found {[p.metadata.name for p in running]}"
+    return running
+
+
+def _wait_gone(app, pod) -> None:
+    """The pod with this UID no longer exists: the kill really happened."""
+    def same_pod_left() -> bool:
+        try:
+            return app.kube.core.read_namespaced_pod(pod.metadata.name, app.namespace).metadata.uid == pod.metadata.uid
+        except ApiException as e:
+            if e.status == 404:
+                return False
+            raise
+    wait_until(f"pod {pod.metadata.name} (uid {pod.metadata.uid[:8]}) to be gone", same_pod_left, lambda left: not left,
+               timeout=60, interval=0.5, describe=lambda left: "still there" if left else "gone", progress_every=None)
+
+
+def _wait_replaced(app, namespace: str, selector: str, old_uids: set[str], timeout: float) -> str:
+    """Every old pod gone and a new one Ready; returns the new pod's name."""
+    def pods() -> list:
+        return app.kube.core.list_namespaced_pod(namespace, label_selector=selector).items
+
+    found = wait_until(f"{selector} in {namespace} replaced by a new Ready pod", pods,
+                       lambda ps: not any(p.metadata.uid in old_uids for p in ps)
+                       and any(_ready(p) for p in ps), timeout=timeout, interval=0.5,
+                       describe=lambda ps: ", ".join(f"{p.metadata.name}{' (old)' if p.metadata.uid in old_uids else ''}"
+                                                     f" {p.status.phase}{' ready' if _ready(p) else ''}" for p in ps)
+                       or "none", progress_every=None)
+    return next(p.metadata.name for p in found if _ready(p))
+
+
+def _accounted(r, queue: str) -> tuple[int, int, int]:
+    """(queued, held, done) in one MULTI: LLEN, HLEN unacked, HLEN of the worker's execution counts."""
+    pipe = r.pipeline(transaction=True)
+    pipe.llen(queue).hlen("unacked").hlen(EXECUTIONS_KEY)
+    queued, held, done = pipe.execute()
+    return int(queued), int(held), int(done)
+
+
 def test_redis_restart_with_tasks_queued(deployed_app, celery_app, redis_client, redis_forward, record_timeline,
                                          scenario_record):
     """Redis is replaced mid scale-out: the queue comes back from its volume and scaling resumes."""
@@ -97,25 +155,30 @@ def test_redis_restart_with_tasks_queued(deployed_app, celery_app, redis_client,
                    describe=lambda n: f"unacked {n}, LLEN {redis_client.llen(queue)}")
         scenario_record.note("in_flight_at_restart", int(redis_client.hlen("unacked")))
         old = {p.metadata.uid for p in _redis_pods(app)}
-        before = int(redis_client.llen(queue))
+        before = _accounted(redis_client, queue)
         t0 = time.monotonic()
         app.kube.kubectl("delete", "pod", "-n", app.namespace, "-l", REDIS_LABEL, "--wait=false")
-        new = wait_until("a new Redis pod to be Ready", lambda: _redis_pods(app),
-                         lambda pods: any(_ready(p) and p.metadata.uid not in old for p in pods), timeout=120,
-                         describe=lambda pods: ", ".join(f"{p.metadata.name} {p.status.phase}"
-                                                         f"{' ready' if _ready(p) else ''}" for p in pods) or "none")
-        scenario_record.note("new_pod", next(p.metadata.name for p in new if p.metadata.uid not in old and _ready(p)))
+        new = _wait_replaced(app, app.namespace, REDIS_LABEL, old, REDIS_RECOVERY)
+        scenario_record.note("new_pod", new)
         wait_redis_answers(redis_client, timeout=60)
         scenario_record.measure("redis_back_after", time.monotonic() - t0)
-        after = int(redis_client.llen(queue))
-        scenario_record.note("queued_before_after", f"{before} -> {after}")
-        assert after > 0, f"the queue did not survive the Redis restart: LLEN {queue} {before} before, 0 after"
+        after = _accounted(redis_client, queue)
+        scenario_record.note("accounted_before_after", f"{before} -> {after}")
+        # Every task is in exactly one place at any instant: queued, held (unacked) or done (executions).
+        # Read atomically before and after, the sum must be all 500, to within the tasks a worker may have
+        # counted but not yet acked in that instant (one per worker): the AOF kept the whole state.
+        for when, acc in (("before", before), ("after", after)):
+            acc = (acc[0], acc[1], acc[2] - done_earlier)  # earlier tests of this module ran on this Redis too
+            assert TASKS <= sum(acc) <= TASKS + app.bounds.max, (
+                f"{when} the Redis restart: queued {acc[0]} + held {acc[1]} + done {acc[2]} = {sum(acc)}, "
+                f"not the {TASKS} enqueued")
 
+    done_earlier = _accounted(redis_client, queue)[2]
     try:
         with record_timeline() as tl:
             _wait_one_idle_worker(app, redis_client)
             # The in-flight task's ack dies with the old connection: it may run again (counted, not lost).
-            scenario = ScaleOutAndIn(app, celery_app, redis_client, tl, 500, queue,
+            scenario = ScaleOutAndIn(app, celery_app, redis_client, tl, TASKS, queue,
                                      fault_allowance=REDIS_RECOVERY + visibility, allow_reruns=True)
             result = scenario_record.attach(scenario.result)
             scenario.run(after_scale_up=restart_redis)

@@ -1,0 +1,67 @@
+"""The suite fails when the system under test is broken: each mutant is caught by the failure it names.
+
+Each mutant (fixtures/sut/mutants.py) runs in an inner pytest with `--mutant NAME`, on this session's
+cluster when only the manifests change, on a cluster of its own when KEDA itself is patched (that KEDA
+is built from source with the patch). The inner run must fail, and its output must carry the line the
+mutant's table entry names: a mutant caught by some other failure does not count as caught.
+`slow-metrics` is caught by the gate, so its inner run gets a baseline made first by the unbroken suite.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from common.paths import REPO
+from common.process import run
+from fixtures.sut.mutants import DEFAULT_SCENARIO, MUTANTS, Mutant
+
+INNER_TIMEOUT = 1500  # s: a patched KEDA build (warm Go cache) + a cluster + the scenario
+
+
+def _inner(args: list[str], tmp_path: Path, name: str) -> tuple[int, str, float]:
+    start = time.monotonic()
+    cp = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", "e2e", f"--basetemp={tmp_path / name}",
+              f"--artifacts-dir={tmp_path / name / 'artifacts'}", *args], cwd=REPO, timeout=INNER_TIMEOUT,
+             check=False)
+    return cp.returncode, cp.stdout + cp.stderr, time.monotonic() - start
+
+
+def _common_args(m: Mutant | None, cluster, provisioned) -> list[str]:
+    args = [f"--offline={'on' if provisioned.offline else 'off'}", f"--keda-version={provisioned.keda_version}"]
+    if m is None or m.keda_patch is None:  # the manifests change, KEDA does not: this session's cluster serves
+        args += [f"--cluster-name={cluster.name}", "--reuse-cluster", f"--kind-kubectl-bin={cluster.kube.kubectl_bin}"]
+    if m is not None:
+        args.append(f"--mutant={m.name}")
+    return args
+
+
+@pytest.fixture(scope="module")
+def unbroken_baseline(cluster, provisioned, tmp_path_factory) -> Path:
+    """The default scenario on the unbroken system: the baseline the gate-caught mutants are held to."""
+    tmp = tmp_path_factory.mktemp("baseline")
+    result = tmp / "baseline.json"
+    rc, out, seconds = _inner([DEFAULT_SCENARIO, *_common_args(None, cluster, provisioned),
+                               f"--results-file={result}"], tmp, "baseline")
+    assert rc == 0, f"the unbroken default scenario failed, so no mutant can be judged:\n{out[-4000:]}"
+    print(f"baseline made in {seconds:.0f} s: {result}")
+    return result
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_mutant_is_caught(name, request, cluster, provisioned, tmp_path, scenario_record):
+    m = MUTANTS[name]
+    args = [*m.tests, *_common_args(m, cluster, provisioned)]
+    if m.needs_baseline:
+        args.append(f"--baseline={request.getfixturevalue('unbroken_baseline')}")
+    rc, out, seconds = _inner(args, tmp_path, name)
+    caught = re.search(re.escape(m.caught_by), out) is not None
+    line = next((ln.strip() for ln in out.splitlines() if m.caught_by in ln), "")
+    scenario_record.note("caught_by", f"{line[:200]} ({seconds:.0f} s)" if caught else f"NOT CAUGHT (exit {rc})")
+    assert rc != 0, f"mutant {name} ({m.breaks}) passed the suite: nothing caught it\n{out[-4000:]}"
+    assert caught, (f"mutant {name} ({m.breaks}) failed the run, but not with {m.caught_by!r}: the check meant "
+                    f"for it did not fire\n{out[-4000:]}")
