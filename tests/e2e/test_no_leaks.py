@@ -60,15 +60,20 @@ def _take_stock_and_clean(kind: Kind, name: str) -> tuple[bool, list[int]]:
     return left, forwards
 
 
+@pytest.fixture
+def inner(suite_options, provisioned, tmp_path) -> tuple[Kind, str, Path, subprocess.Popen]:
+    """An inner pytest (the low-priority test) on a cluster of its own, named `leak-xxxxxx`."""
+    name = f"leak-{secrets.token_hex(3)}"
+    log = tmp_path / "inner.log"
+    return Kind(find_tool("kind", suite_options.kind_bin)), name, log, _inner_pytest(name, provisioned, tmp_path, log)
+
+
 @pytest.mark.parametrize(("sig", "when"), [
     (signal.SIGINT, "cluster {name} ready"),  # Ctrl-C while KEDA installs
     (signal.SIGTERM, "port-forward"),  # CI cancelling the job while a test runs
 ], ids=["SIGINT-during-setup", "SIGTERM-during-test"])
-def test_signal_leaves_nothing_behind(sig, when, suite_options, provisioned, tmp_path):
-    kind = Kind(find_tool("kind", suite_options.kind_bin))
-    name = f"leak-{secrets.token_hex(3)}"
-    log = tmp_path / "inner.log"
-    proc = _inner_pytest(name, provisioned, tmp_path, log)
+def test_signal_leaves_nothing_behind(sig, when, inner):
+    kind, name, log, proc = inner
     try:
         _wait_for_line(proc, log, when.format(name=name), timeout=600)
         time.sleep(2)
@@ -86,14 +91,11 @@ def test_signal_leaves_nothing_behind(sig, when, suite_options, provisioned, tmp
     assert "cleanup: kind cluster" in log.read_text() or "deleted cluster" in log.read_text()
 
 
-def test_sigkill_leftovers_are_deleted_by_the_next_run(suite_options, provisioned, tmp_path):
+def test_sigkill_leftovers_are_deleted_by_the_next_run(inner):
     """SIGKILL (OOM killer, CI hard timeout) runs no handler: the cluster and the
     port-forward survive. The next run's reaper (the same code the cluster
     fixture runs first) must delete both, and touch nothing else."""
-    kind = Kind(find_tool("kind", suite_options.kind_bin))
-    name = f"leak-{secrets.token_hex(3)}"
-    log = tmp_path / "inner.log"
-    proc = _inner_pytest(name, provisioned, tmp_path, log)
+    kind, name, log, proc = inner
     try:
         _wait_for_line(proc, log, "port-forward", timeout=600)
         time.sleep(2)
