@@ -367,3 +367,16 @@ def test_network_probe_pod_meets_restricted_and_needs_no_secret():
     assert classify("redis-cli: <no output, timed out>\nRESULT=BLOCKED") is False
     with pytest.raises(ValueError, match="no RESULT= line"):
         classify("sh: redis-cli: not found")
+
+
+def test_a_crash_looping_keda_container_is_named_at_once():
+    from types import SimpleNamespace as NS
+
+    def pod(name, reason, restarts=3):
+        state = NS(waiting=NS(reason=reason) if reason else None)
+        return NS(metadata=NS(name=name), status=NS(container_statuses=[NS(name="c", state=state,
+                                                                            restart_count=restarts)]))
+
+    assert keda.crashing([pod("ok", None), pod("starting", "ContainerCreating")]) == []
+    assert keda.crashing([pod("adapter", "CrashLoopBackOff")]) == [("adapter", "c", "CrashLoopBackOff")]
+    assert keda.crashing([pod("first-error", "Error", restarts=0)]) == []
