@@ -44,7 +44,7 @@ def _inner_pytest(name: str, provisioned, tmp_path: Path, log: Path) -> subproce
             f"--offline={'on' if provisioned.offline else 'off'}", f"--keda-version={provisioned.keda_version}",
             f"--basetemp={tmp_path / 'inner'}"]
     with log.open("w") as out:
-        return spawn([sys.executable, "-c", INNER_PYTEST, *args], stdout=out, cwd=REPO, new_group=False,
+        return spawn([sys.executable, "-c", INNER_PYTEST, *args], stdout=out, cwd=REPO, new_group=True,
                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
@@ -77,7 +77,9 @@ def test_signal_leaves_nothing_behind(sig, when, inner):
     try:
         _wait_for_line(proc, log, when.format(name=name), timeout=600)
         time.sleep(2)
-        proc.send_signal(sig)
+        # As a terminal sends Ctrl-C (and CI cancels a job): to the whole process group, so kind, kubectl and
+        # docker children get it too, not only pytest.
+        os.killpg(proc.pid, sig)
         if wait(proc, 300) is None:
             pytest.fail(f"pytest did not exit within 300 s of {sig.name}")
     finally:
