@@ -4,7 +4,10 @@
 # installed and what was already there.
 #
 #   sudo bash scripts/bootstrap.sh        # then: source "$(bash scripts/bootstrap.sh --env)"
+#   sudo bash scripts/bootstrap.sh --system && bash scripts/bootstrap.sh --user   # as a sudo user
 #
+# --system does what needs root (Debian packages, Docker); --user what belongs to the user (Go and
+# tox in the user's cache); no flag does both (as root: CI here).
 # - Debian packages: docker.io (started by scripts/ensure-docker.sh), jq, mmdebstrap (the offline
 #   build's Debian bases), redis-server (the unit tier), python3-venv, curl, unzip.
 # - Go $GO_VERSION when no go >= 1.26 is on PATH: the toolchain module the Go module proxy serves
@@ -30,7 +33,10 @@ export PATH="$CACHE/bin:$CACHE/go/bin:$CACHE/venv/bin:\$PATH"
 ENV
 }
 if [ "${1:-}" = --env ]; then write_env; echo "$ENV_FILE"; exit 0; fi
+part=${1:-all}
+case "$part" in all|--system|--user) ;; *) log "usage: bootstrap.sh [--system|--user|--env]"; exit 2 ;; esac
 
+if [ "$part" != --user ]; then
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   missing=()
   for p in docker.io jq mmdebstrap redis-server python3-venv curl unzip; do
@@ -47,6 +53,13 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 else
   log "not root or no apt-get: assuming docker, jq, mmdebstrap, redis-server, python3-venv are installed"
 fi
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/ensure-docker.sh
+else
+  log "not root: start Docker with \`sudo bash scripts/ensure-docker.sh\` if no engine answers"
+fi
+fi
+[ "$part" = --system ] && { log "system part done"; exit 0; }
 
 go_ok() {  # a go on PATH (or in the cache) new enough for KEDA and kind
   local v; v=$("$1" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
@@ -80,10 +93,5 @@ else
   "$CACHE/venv/bin/pip" install -q --disable-pip-version-check 'tox>=4.11'
 fi
 
-if [ "$(id -u)" = 0 ]; then
-  bash scripts/ensure-docker.sh
-else
-  log "not root: start Docker with \`sudo bash scripts/ensure-docker.sh\` if no engine answers"
-fi
 write_env
 log "ready; put the tools on PATH with: source $ENV_FILE"

@@ -279,6 +279,7 @@ def _logging_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cases: str) -
     kind.write_text(f'#!/bin/sh\necho "$@" >> {calls}\ncase "$1" in {cases} esac\n')
     kind.chmod(0o755)
     monkeypatch.setattr(cluster.docker, "container_exists", lambda name: False)
+    monkeypatch.setattr(cluster.Cluster, "reject_untranslated_service_traffic", lambda self: "10.96.0.0/16")
     monkeypatch.setenv("CKE_CACHE_DIR", str(tmp_path / "cache"))
     return kind, calls
 
