@@ -106,18 +106,21 @@ def test_an_hpa_with_other_bounds_or_target_is_caught():
 
 
 def test_conditions_over_a_run():
-    assert contract.check_conditions(timeline(), 0) == []
+    assert contract.check_conditions(timeline(), 0, idle_after=16) == []
     flapping = timeline()
     flapping[40] = snap(40, queue=200, metric=200, cond={"Ready": "False", "Active": "True"})
-    assert "not Ready in 1 of" in contract.check_conditions(flapping, 0)[0]
-    assert contract.check_conditions(flapping, 0, ready_throughout=False) == []
-    stuck = [*timeline()[:-1], snap(94, queue=0, cond=READY)]
-    assert "still Active=True" in contract.check_conditions(stuck, 0)[0]
+    assert "not Ready in 1 of" in contract.check_conditions(flapping, 0, 16)[0]
+    assert contract.check_conditions(flapping, 0, 16, ready_throughout=False) == []
+    # KEDA keeps Active for cooldownPeriod after its last active poll: that is allowed, longer is not.
+    cooling = [*timeline(), *(snap(t, queue=0, cond=READY) for t in range(95, 100))]
+    assert contract.check_conditions(cooling, 0, idle_after=30) == []
+    stuck = [*timeline(), *(snap(t, queue=0, cond=READY) for t in range(95, 120))]
+    assert "still Active=True" in contract.check_conditions(stuck, 0, idle_after=30)[0]
     never = [snap(t, queue=100, cond=IDLE) for t in range(5)]
-    assert "never Active" in contract.check_conditions(never, 0)[0]
+    assert "never Active" in contract.check_conditions(never, 0, 16)[0]
     fallback = [snap(0, queue=0, cond={**IDLE, "Fallback": "True"})]
-    assert "Fallback" in contract.check_conditions(fallback, 0)[0]
-    assert contract.check_conditions([snap(0, cond={})][:0], 0) == ["the ScaledObject's conditions were never read"]
+    assert "Fallback" in contract.check_conditions(fallback, 0, 16)[0]
+    assert contract.check_conditions([], 0, 16) == ["the ScaledObject's conditions were never read"]
 
 
 def test_log_problems_and_events():
