@@ -3,6 +3,9 @@
 A recipe is `offline/recipes/<component>.sh`; its header says what the cache is
 keyed on (`# version: <shell expression>`), what it needs first
 (`# deps: a b`) and which extra files feed it (`# inputs: offline/node`).
+Every recipe sources the shared preamble `offline/recipes/_lib.sh` (strict mode,
+`die`, `go_mod_dir`, ...): a file whose name starts with `_` is not a recipe,
+and the preamble's text is part of every recipe's cache key.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from common.process import run
 
 OFFLINE_DIR = Path(__file__).resolve().parent
 RECIPE_DIR = OFFLINE_DIR / "recipes"
+PREAMBLE = "_lib.sh"
 _HEADER = re.compile(r"^#\s*(version|deps|inputs):\s*(.*?)\s*$")
 
 
@@ -32,6 +36,7 @@ class Recipe:
     deps: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
     text: str = field(default="", repr=False)
+    preamble: str = field(default="", repr=False)  # the text of the _lib.sh beside it, which it sources
 
     def version(self, pins: dict[str, str]) -> str:
         """The version this recipe builds: its header expression expanded by bash over the pins."""
@@ -58,11 +63,13 @@ def parse(path: Path) -> Recipe:
         deps=tuple(header.get("deps", "").split()),
         inputs=tuple(header.get("inputs", "").split()),
         text=text,
+        preamble=lib.read_text() if (lib := path.parent / PREAMBLE).is_file() else "",
     )
 
 
 def discover(recipe_dir: Path = RECIPE_DIR) -> dict[str, Recipe]:
-    return {p.stem: parse(p) for p in sorted(recipe_dir.glob("*.sh"))}
+    """The recipes in `recipe_dir` by component name; `_*.sh` (the preamble) are not recipes."""
+    return {p.stem: parse(p) for p in sorted(recipe_dir.glob("*.sh")) if not p.name.startswith("_")}
 
 
 def closure(recipes: dict[str, Recipe], wanted: list[str]) -> list[Recipe]:
@@ -91,9 +98,10 @@ def closure(recipes: dict[str, Recipe], wanted: list[str]) -> list[Recipe]:
 
 
 def key(recipe: Recipe, version: str, dep_keys: list[str], repo: Path) -> str:
-    """Cache key: recipe text, version, its inputs' contents and its deps' keys."""
+    """Cache key: recipe text, the preamble it sources, version, its inputs' contents and its deps' keys."""
     h = hashlib.sha256()
     h.update(recipe.text.encode())
+    h.update(recipe.preamble.encode())
     h.update(version.encode())
     for dep_key in dep_keys:
         h.update(dep_key.encode())

@@ -6,15 +6,14 @@
 # (CGO_ENABLED=0), image laid out like upstream's Dockerfile: /coredns with
 # cap_net_bind_service file capability, CA bundle, USER 65532 (distroless
 # nonroot), ENTRYPOINT ["/coredns"].
-set -euo pipefail
-. "$REPO/offline/addons.env"
-src=$(go mod download -json "github.com/coredns/coredns@$COREDNS_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
-[ -f "$src/coredns.go" ] || { echo "coredns: module github.com/coredns/coredns@$COREDNS_VERSION not downloadable" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
+src=$(go_mod_dir "github.com/coredns/coredns@$COREDNS_VERSION")
+[ -f "$src/coredns.go" ] || die "module github.com/coredns/coredns@$COREDNS_VERSION has no coredns.go"
 mkdir -p "$WORK/ctx"
-cp -r "$src" "$WORK/src" && chmod -R u+w "$WORK/src"
+writable_copy "$src" "$WORK/src"
 ( cd "$WORK/src" && CGO_ENABLED=0 go build -trimpath \
     -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION-offline" \
-    -o "$WORK/ctx/coredns" . ) || { echo "coredns: go build failed" >&2; exit 1; }
+    -o "$WORK/ctx/coredns" . ) || die "go build failed"
 cat >"$WORK/ctx/Dockerfile" <<'DF'
 FROM offline.local/debian:bookworm AS build
 RUN apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends libcap2-bin >/dev/null \
@@ -32,5 +31,5 @@ EXPOSE 53 53/udp
 ENTRYPOINT ["/coredns"]
 DF
 image="registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
-docker build -q -t "$image" "$WORK/ctx" >"$WORK/docker-build.log" 2>&1 || { echo "coredns: docker build failed: $(tail -n1 "$WORK/docker-build.log")" >&2; exit 1; }
+docker_build_quiet "$image" "$WORK/ctx"
 echo "$image" >"$OUT/images"

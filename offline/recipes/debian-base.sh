@@ -3,7 +3,7 @@
 # deps:
 # Debian minbase rootfs from Debian's mirror, imported as the base of every
 # image the offline build makes (no registry holds a base image for us).
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 command -v mmdebstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q mmdebstrap >/dev/null
 mmdebstrap --quiet --variant=minbase --include=ca-certificates \
   "$DEBIAN_SUITE" "$WORK/rootfs.tar" http://deb.debian.org/debian

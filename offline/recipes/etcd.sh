@@ -5,16 +5,15 @@
 # and etcdutl built from go.etcd.io/etcd/{server,etcdctl,etcdutl}/v3 through the
 # wrapper module in offline/addons/etcd (etcdmain.Main), static, FROM scratch,
 # in /usr/local/bin (kubeadm's static pod runs `etcd ...` without a shell).
-set -euo pipefail
-. "$REPO/offline/addons.env"
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 src="$REPO/offline/addons/etcd"
 grep -q "go.etcd.io/etcd/server/v3 v$ETCD_VERSION\$" "$src/go.mod" \
-  || { echo "etcd: offline/addons/etcd/go.mod does not pin server/v3 v$ETCD_VERSION" >&2; exit 1; }
+  || die "offline/addons/etcd/go.mod does not pin server/v3 v$ETCD_VERSION"
 mkdir -p "$WORK/ctx/rootfs/usr/local/bin" "$WORK/ctx/rootfs/tmp" "$WORK/ctx/rootfs/var/lib/etcd"
 ( cd "$src" && CGO_ENABLED=0 go build -trimpath \
     -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=offline" \
     -o "$WORK/ctx/rootfs/usr/local/bin/" . go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3 ) \
-  || { echo "etcd: go build failed" >&2; exit 1; }
+  || die "go build failed"
 cat >"$WORK/ctx/Dockerfile" <<'DF'
 FROM scratch
 COPY rootfs/ /
@@ -24,5 +23,5 @@ EXPOSE 2379 2380
 CMD ["/usr/local/bin/etcd"]
 DF
 image="registry.k8s.io/etcd:$ETCD_IMAGE_TAG"
-docker build -q -t "$image" "$WORK/ctx" >"$WORK/docker-build.log" 2>&1 || { echo "etcd: docker build failed: $(tail -n1 "$WORK/docker-build.log")" >&2; exit 1; }
+docker_build_quiet "$image" "$WORK/ctx"
 echo "$image" >"$OUT/images"

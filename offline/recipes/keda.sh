@@ -7,20 +7,21 @@
 # go.mod has replace directives, so no `go install ...@v`). Mirrors upstream's
 # Makefile (`manager`/`adapter`/`webhooks` ldflags, `release` target) and
 # Dockerfiles (distroless static:nonroot, USER 65532, same ENTRYPOINTs).
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 v=${VERSION:-$KEDA_VERSION}; v=${v#v}
-die() { echo "keda: $*" >&2; exit 1; }
 base=offline.local/debian:${DEBIAN_SUITE:-bookworm}
 [ -n "${DEBIAN_BASE_OUT:-}" ] && [ -s "$DEBIAN_BASE_OUT/images" ] && base=$(head -n1 "$DEBIAN_BASE_OUT/images")
 docker image inspect "$base" >/dev/null 2>&1 || die "base image $base missing"
 
-# Source: the module zip from the Go proxy, copied writable.
+# Source: the module zip from the Go proxy, copied writable. Older releases (2.16.1)
+# carry part of a vendor/ directory in the zip, which Go would build from by default:
+# -mod=mod takes the modules from go.mod instead (the same ones; no-op without vendor/).
 mod=github.com/kedacore/keda/v2@v$v
-dir=$(go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-[ -d "$dir" ] || die "go mod download $mod failed"
+dir=$(go_mod_dir "$mod")
 src=$WORK/src
-cp -r "$dir" "$src"; chmod -R u+w "$src"
+writable_copy "$dir" "$src"
 cd "$src"
+export GOFLAGS="${GOFLAGS:-} -mod=mod"
 # The proxy has no git metadata: the commit is not knowable offline; override with
 # KEDA_GIT_COMMIT if you have it.
 git_commit=${KEDA_GIT_COMMIT:-v$v-gomodule}

@@ -12,26 +12,23 @@
 # kube-network-policies is patched (offline/addons/kindnetd/patches) so it can
 # queue packets with the xtables NFQUEUE target where the kernel lacks the
 # nftables queue expression (CONFIG_NFT_QUEUE); kindnetd picks one at start.
-set -euo pipefail
-. "$REPO/offline/addons.env"
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 src="$REPO/offline/addons/kindnetd"
 grep -q "sigs.k8s.io/kube-network-policies $KUBE_NETWORK_POLICIES_VERSION\$" "$src/go.mod" \
-  || { echo "kindnetd: offline/addons/kindnetd/go.mod does not pin kube-network-policies $KUBE_NETWORK_POLICIES_VERSION" >&2; exit 1; }
+  || die "offline/addons/kindnetd/go.mod does not pin kube-network-policies $KUBE_NETWORK_POLICIES_VERSION"
 mkdir -p "$WORK/ctx"
 cp -r "$src" "$WORK/src"
-knp_dir=$(cd "$WORK/src" && go mod download -json "sigs.k8s.io/kube-network-policies@$KUBE_NETWORK_POLICIES_VERSION" \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])') \
-  || { echo "kindnetd: cannot download sigs.k8s.io/kube-network-policies@$KUBE_NETWORK_POLICIES_VERSION" >&2; exit 1; }
-cp -r "$knp_dir" "$WORK/kube-network-policies" && chmod -R u+w "$WORK/kube-network-policies"
+knp_dir=$(cd "$WORK/src" && go_mod_dir "sigs.k8s.io/kube-network-policies@$KUBE_NETWORK_POLICIES_VERSION")
+writable_copy "$knp_dir" "$WORK/kube-network-policies"
 for p in "$src"/patches/kube-network-policies-*.patch; do
   # git apply needs no `patch` package; the throwaway repo keeps it from looking at an enclosing one.
   ( cd "$WORK/kube-network-policies" && git init -q . && git apply -p1 "$p" ) \
-    || { echo "kindnetd: $(basename "$p") does not apply to kube-network-policies $KUBE_NETWORK_POLICIES_VERSION" >&2; exit 1; }
+    || die "$(basename "$p") does not apply to kube-network-policies $KUBE_NETWORK_POLICIES_VERSION"
 done
 ( cd "$WORK/src" && go mod edit -replace "sigs.k8s.io/kube-network-policies=$WORK/kube-network-policies" )
 ( cd "$WORK/src" && CGO_ENABLED=0 go build -trimpath \
     -ldflags "-s -w -X main.version=${KINDNETD_IMAGE##*:}-offline" -o "$WORK/ctx/kindnetd" . ) \
-  || { echo "kindnetd: go build failed" >&2; exit 1; }
+  || die "go build failed"
 cat >"$WORK/ctx/Dockerfile" <<'DF'
 FROM offline.local/debian:bookworm
 RUN apt-get -qq update \
@@ -40,6 +37,5 @@ RUN apt-get -qq update \
 COPY kindnetd /bin/kindnetd
 ENTRYPOINT ["/bin/kindnetd"]
 DF
-docker build -q -t "$KINDNETD_IMAGE" "$WORK/ctx" >"$WORK/docker-build.log" 2>&1 \
-  || { echo "kindnetd: docker build failed: $(tail -n1 "$WORK/docker-build.log")" >&2; exit 1; }
+docker_build_quiet "$KINDNETD_IMAGE" "$WORK/ctx"
 echo "$KINDNETD_IMAGE" >"$OUT/images"

@@ -8,14 +8,14 @@
 # bare names from PATH), with iptables/ip6tables (legacy+nft through
 # offline/node/iptables-wrapper, as upstream's distroless-iptables does),
 # conntrack, ipset, nftables and kmod for kube-proxy; tagged four times.
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 v="v${K8S_VERSION#v}"
 base="offline.local/debian:$DEBIAN_SUITE"
-docker image inspect "$base" >/dev/null 2>&1 || { echo "kube-images: base image $base missing (run debian-base)" >&2; exit 1; }
+docker image inspect "$base" >/dev/null 2>&1 || die "base image $base missing (run debian-base)"
 bins=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
 ctx="$WORK/ctx"; mkdir -p "$ctx"
 for b in "${bins[@]}"; do
-  [ -x "$KUBERNETES_OUT/$b" ] || { echo "kube-images: $KUBERNETES_OUT/$b missing (run kubernetes)" >&2; exit 1; }
+  [ -x "$KUBERNETES_OUT/$b" ] || die "$KUBERNETES_OUT/$b missing (run kubernetes)"
   cp "$KUBERNETES_OUT/$b" "$ctx/"
 done
 cp "$REPO/offline/node/iptables-wrapper" "$ctx/"
@@ -33,7 +33,7 @@ RUN for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip
 COPY ${bins[*]} /usr/local/bin/
 DF
 first="registry.k8s.io/${bins[0]}:$v"
-docker build -t "$first" "$ctx" >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; echo "kube-images: docker build failed" >&2; exit 1; }
+docker build -t "$first" "$ctx" >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; die "docker build failed"; }
 : >"$OUT/images"
 for b in "${bins[@]}"; do
   docker tag "$first" "registry.k8s.io/$b:$v"

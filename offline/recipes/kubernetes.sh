@@ -6,16 +6,15 @@
 # k8s.io/kubernetes replaces its staging modules with ./staging paths, so build
 # from a wrapper module that requires it and pins every staging module to the
 # published v0.X.Y.
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 v="${VERSION:-$K8S_VERSION}"
 v="v${v#v}"
 minor="${v#v1.}"; minor="${minor%%.*}"
 staging_v="v0.${v#v1.}"
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false" CGO_ENABLED=0 GOTOOLCHAIN=local
 
-mod_json=$(go mod download -json "k8s.io/kubernetes@$v") || { echo "kubernetes: go mod download k8s.io/kubernetes@$v failed" >&2; exit 1; }
-kdir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$mod_json")
-[ -f "$kdir/go.mod" ] || { echo "kubernetes: module dir for $v not found" >&2; exit 1; }
+kdir=$(go_mod_dir "k8s.io/kubernetes@$v")
+[ -f "$kdir/go.mod" ] || die "module dir for $v not found"
 
 w="$WORK/wrapper"; mkdir -p "$w"
 {
@@ -43,7 +42,7 @@ pkgs=(cmd/kubeadm cmd/kubelet cmd/kubectl cmd/kube-apiserver cmd/kube-controller
 } >"$w/tools.go"
 
 cd "$w"
-go mod tidy >/dev/null 2>"$WORK/tidy.log" || { cat "$WORK/tidy.log" >&2; echo "kubernetes: go mod tidy of the wrapper module failed" >&2; exit 1; }
+go mod tidy >/dev/null 2>"$WORK/tidy.log" || { cat "$WORK/tidy.log" >&2; die "go mod tidy of the wrapper module failed"; }
 
 build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 ld="-s -w"
@@ -52,7 +51,7 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 start=$(date +%s)
 go build -trimpath -ldflags "$ld" -o "$OUT/" "${pkgs[@]/#/k8s.io/kubernetes/}" \
-  || { echo "kubernetes: go build failed" >&2; exit 1; }
+  || die "go build failed"
 echo "kubernetes: go build took $(( $(date +%s) - start ))s" >&2
-"$OUT/kubeadm" version -o short | grep -qx "$v" || { echo "kubernetes: kubeadm does not report $v" >&2; exit 1; }
+"$OUT/kubeadm" version -o short | grep -qx "$v" || die "kubeadm does not report $v"
 : >"$OUT/images"

@@ -8,16 +8,15 @@
 #    /usr/local/bin/local-path-provisioner (the manifest runs it by name);
 #  - $LOCAL_PATH_HELPER_IMAGE: helper pod image, needs only sh, rm and mkdir
 #    (Debian's static busybox, FROM scratch).
-set -euo pipefail
-. "$REPO/offline/addons.env"
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 v=$LOCAL_PATH_PROVISIONER_VERSION
-src=$(go mod download -json "github.com/rancher/local-path-provisioner@$v" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
-[ -f "$src/main.go" ] || { echo "local-path: github.com/rancher/local-path-provisioner@$v not downloadable" >&2; exit 1; }
-cp -r "$src" "$WORK/src" && chmod -R u+w "$WORK/src" && rm -rf "$WORK/src/vendor"  # the module zip keeps only part of vendor/
+src=$(go_mod_dir "github.com/rancher/local-path-provisioner@$v")
+[ -f "$src/main.go" ] || die "module github.com/rancher/local-path-provisioner@$v has no main.go"
+writable_copy "$src" "$WORK/src" && rm -rf "$WORK/src/vendor"  # the module zip keeps only part of vendor/
 mkdir -p "$WORK/prov/rootfs/usr/local/bin" "$WORK/prov/rootfs/tmp" "$WORK/helper"
 ( cd "$WORK/src" && CGO_ENABLED=0 go build -trimpath -ldflags "-X main.VERSION=$v -s -w" \
     -o "$WORK/prov/rootfs/usr/local/bin/local-path-provisioner" . ) \
-  || { echo "local-path: go build of local-path-provisioner failed" >&2; exit 1; }
+  || die "go build of local-path-provisioner failed"
 cp /etc/ssl/certs/ca-certificates.crt "$WORK/prov/" 2>/dev/null || : >"$WORK/prov/ca-certificates.crt"
 mkdir -p "$WORK/prov/rootfs/etc/ssl/certs" && mv "$WORK/prov/ca-certificates.crt" "$WORK/prov/rootfs/etc/ssl/certs/"
 cat >"$WORK/prov/Dockerfile" <<'DF'
@@ -36,8 +35,6 @@ FROM scratch
 COPY --from=build /rootfs/ /
 ENV PATH=/usr/local/bin:/usr/bin:/bin
 DF
-build() { docker build -q -t "$1" "$2" >"$WORK/docker-build.log" 2>&1 \
-  || { echo "local-path: docker build of $1 failed: $(tail -n1 "$WORK/docker-build.log")" >&2; exit 1; }; }
-build "$LOCAL_PATH_PROVISIONER_IMAGE" "$WORK/prov"
-build "$LOCAL_PATH_HELPER_IMAGE" "$WORK/helper"
+docker_build_quiet "$LOCAL_PATH_PROVISIONER_IMAGE" "$WORK/prov"
+docker_build_quiet "$LOCAL_PATH_HELPER_IMAGE" "$WORK/helper"
 printf '%s\n' "$LOCAL_PATH_PROVISIONER_IMAGE" "$LOCAL_PATH_HELPER_IMAGE" >"$OUT/images"

@@ -6,14 +6,14 @@
 # Debian $DEBIAN_SUITE: Debian's systemd, containerd 1.6, runc and CNI plugins
 # instead of kind's source builds, crictl built from sigs.k8s.io/cri-tools, and
 # kind's own files from images/base/files of the kind module.
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 CRICTL_VERSION="${CRICTL_VERSION:-v1.34.0}"
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false" GOTOOLCHAIN=local
 base="offline.local/debian:$DEBIAN_SUITE"
-docker image inspect "$base" >/dev/null 2>&1 || { echo "node-base: base image $base missing (run debian-base)" >&2; exit 1; }
+docker image inspect "$base" >/dev/null 2>&1 || die "base image $base missing (run debian-base)"
 
-kind_dir=$(go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-[ -d "$kind_dir/images/base/files" ] || { echo "node-base: kind $KIND_VERSION module has no images/base/files" >&2; exit 1; }
+kind_dir=$(go_mod_dir "sigs.k8s.io/kind@$KIND_VERSION")
+[ -d "$kind_dir/images/base/files" ] || die "kind $KIND_VERSION module has no images/base/files"
 
 ctx="$WORK/ctx"; mkdir -p "$ctx"
 cp -r "$kind_dir/images/base/files" "$ctx/files"
@@ -24,7 +24,7 @@ sed -i '/^\[proxy_plugins\]/,/^  address = "\/run\/containerd-fuse-overlayfs.soc
 # kubeadm's pause image (registry.k8s.io/pause:3.10.1 for 1.34); node-image.sh
 # rewrites it again to whatever the pause recipe built.
 sed -i "s#sandbox_image = \".*\"#sandbox_image = \"${SANDBOX_IMAGE:-registry.k8s.io/pause:3.10.1}\"#" "$ctx/files/etc/containerd/config.toml"
-grep -q 'SystemdCgroup = true' "$ctx/files/etc/containerd/config.toml" || { echo "node-base: unexpected containerd config.toml" >&2; exit 1; }
+grep -q 'SystemdCgroup = true' "$ctx/files/etc/containerd/config.toml" || die "unexpected containerd config.toml"
 
 # hosts without CAP_SYS_RESOURCE in the bounding set: see the script
 install -m 0755 "$REPO/offline/node/containerd-restrict-oom.sh" "$ctx/files/kind/bin/containerd-restrict-oom.sh"
@@ -33,7 +33,7 @@ printf '[Service]\nExecStartPre=/kind/bin/containerd-restrict-oom.sh\n' >"$ctx/f
 
 CGO_ENABLED=0 GOBIN="$ctx" go install -trimpath \
   -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \
-  "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION" || { echo "node-base: building crictl $CRICTL_VERSION failed" >&2; exit 1; }
+  "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION" || die "building crictl $CRICTL_VERSION failed"
 
 cat >"$ctx/Dockerfile" <<DF
 FROM $base AS build
@@ -89,5 +89,5 @@ STOPSIGNAL SIGRTMIN+3
 ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]
 DF
 image="offline.local/kind-base:$DEBIAN_SUITE"
-docker build -t "$image" "$ctx" >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; echo "node-base: docker build failed" >&2; exit 1; }
+docker build -t "$image" "$ctx" >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; die "docker build failed"; }
 echo "$image" >"$OUT/images"

@@ -5,11 +5,10 @@
 # kind node image offline:$K8S_VERSION, doing by hand what `kind build
 # node-image` (kind $KIND_VERSION pkg/build/nodeimage) does, but importing our
 # own images from `docker save` instead of `ctr content fetch` from the internet.
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 v="v${K8S_VERSION#v}"
 base_image=$(head -n1 "$NODE_BASE_OUT/images")
 image="offline.local/kind-node:$v"
-die() { echo "node-image: $*" >&2; exit 1; }
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false" GOTOOLCHAIN=local
 
 # images to side-load: everything the image deps list
@@ -27,7 +26,7 @@ pick() { # first listed image whose repository ends in /$1, else $2
   local i; for i in "${images[@]}"; do [[ "${i%:*}" == */"$1" ]] && { echo "$i"; return; }; done; echo "$2"; }
 
 # kind's manifests, from the kind module's own constants
-kind_dir=$(go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+kind_dir=$(go_mod_dir "sigs.k8s.io/kind@$KIND_VERSION")
 nid="$kind_dir/pkg/build/nodeimage"
 kconst() { (cd "$REPO/offline/node" && go run kindconst.go "$1" "$nid/const_cni.go" "$nid/const_storage.go"); }
 mkdir -p "$WORK/kind/manifests"

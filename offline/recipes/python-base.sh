@@ -6,7 +6,7 @@
 # The host's extra CAs (/usr/local/share/ca-certificates: a TLS-intercepting egress proxy, if
 # any) are added to the image's trust store so `pip install` in images built FROM it reaches
 # PyPI exactly as on the host; they are public certificates, not secrets.
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 base="$(head -n1 "$DEBIAN_BASE_OUT/images" 2>/dev/null || echo "offline.local/debian:$DEBIAN_SUITE")"
 mkdir -p "$WORK/ca"
 for crt in /usr/local/share/ca-certificates/*.crt; do
@@ -27,10 +27,7 @@ ENV LANG=C.UTF-8 \\
 CMD ["python3"]
 DOCKERFILE
 image="offline.local/python:3.11-$DEBIAN_SUITE"
-docker build -q -t "$image" "$WORK" >/dev/null || { echo "python-base: docker build of $image failed" >&2; exit 1; }
+docker build -q -t "$image" "$WORK" >/dev/null || die "docker build of $image failed"
 version="$(docker run --rm "$image" python3 -c 'import sys, venv; print("%d.%d" % sys.version_info[:2])')"
-if [ "$version" != "3.11" ]; then
-  echo "python-base: $image has Python $version, not 3.11 (DEBIAN_SUITE=$DEBIAN_SUITE)" >&2
-  exit 1
-fi
+[ "$version" = "3.11" ] || die "$image has Python $version, not 3.11 (DEBIAN_SUITE=$DEBIAN_SUITE)"
 echo "$image" >"$OUT/images"

@@ -3,7 +3,7 @@
 # deps: debian-base
 # Redis from Debian's redis-server, uid/gid 999 like the official image, no
 # entrypoint so the manifest's command runs as is.
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
 cat >"$WORK/Dockerfile" <<DOCKERFILE
 FROM offline.local/debian:$DEBIAN_SUITE
 RUN groupadd -r -g 999 redis && useradd -r -u 999 -g 999 -d /data redis \\

@@ -49,6 +49,8 @@ case "$4" in
   ok@v1) printf '{\n\t"Path": "ok",\n\t"Dir": "%s",\n\t"GoMod": "/x/ok.mod"\n}\n' "$MODDIR";;
   bad@v1) printf '{\n\t"Path": "bad",\n\t"Error": "bad@v1: 404 Not Found"\n}\n'; exit 1;;
   nodir@v1) printf '{"Path": "nodir", "Dir": "/nonexistent/nodir"}\n';;
+  newgo@v1) printf '{"Error": "newgo@v1 requires go >= 9.0", "GoMod": "/x/newgo.mod"}\n'; exit 1;;
+  silent@v1) echo "go: no answer" >&2; exit 1;;
 esac
 """)
     (bin_dir / "go").chmod(0o755)
@@ -84,6 +86,8 @@ def test_go_mod_dir(sh):
 @pytest.mark.parametrize("module, message", [
     ("bad@v1", "thing: go mod download bad@v1 failed: bad@v1: 404 Not Found"),
     ("nodir@v1", "thing: go mod download nodir@v1: its Dir /nonexistent/nodir is not a directory"),
+    ("newgo@v1", "thing: go mod download newgo@v1 failed: newgo@v1 requires go >= 9.0"),
+    ("silent@v1", "thing: go mod download silent@v1 failed: no Dir in its answer"),
 ])
 def test_go_mod_dir_dies_with_a_clear_message(sh, module, message):
     cp = sh(f'd=$(go_mod_dir {module}); echo "dir=$d"')
@@ -95,6 +99,12 @@ def test_go_mod_field_sees_a_per_call_environment(sh):
     cp = sh('m=$(GOTOOLCHAIN=local go_mod_field GoMod ok@v1); echo "gomod=$m"')
     assert cp.stdout.startswith("gomod=/x/ok.mod\n")
     assert sh.golog.read_text().startswith("GOTOOLCHAIN=local mod download -json ok@v1")
+
+
+def test_go_mod_field_takes_a_field_go_fetched_despite_its_error(sh):
+    """kustomize's go line is newer than the local Go: `go mod download` says so, yet fetches its go.mod."""
+    cp = sh('m=$(go_mod_field GoMod newgo@v1); echo "gomod=$m"')
+    assert (cp.returncode, cp.stdout) == (0, "gomod=/x/newgo.mod\nafter\n")
 
 
 def test_writable_copy(sh, tmp_path):
