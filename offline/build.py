@@ -8,6 +8,7 @@ fixtures so `tox -e e2e --offline` and CI share one code path.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -66,6 +67,21 @@ def _tail(path: Path, lines: int = 25) -> str:
         return ""
 
 
+def with_patch_id(pins: dict[str, str]) -> dict[str, str]:
+    """KEDA_PATCH (a file) -> KEDA_PATCH_ID `<name>-<sha256 of its text, 8>`: the patched KEDA's version suffix and
+    image tag, so two patches never share a cache entry or a tag and the release's never stands in for either."""
+    pins = {k: v for k, v in pins.items() if k != "KEDA_PATCH_ID"}
+    patch = pins.get("KEDA_PATCH")
+    if patch:
+        path = Path(patch)
+        if not path.is_file():
+            raise BuildError(f"KEDA_PATCH {patch}: no such file")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+        stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in path.stem)
+        pins["KEDA_PATCH_ID"] = f"{stem}-{digest}"
+    return pins
+
+
 def build(
     components: list[str],
     overrides: dict[str, str] | None = None,
@@ -79,7 +95,7 @@ def build(
     it is reported `not-run` and a build still running at it is stopped (`timeout`):
     Go's build cache keeps what compiled, so the next run goes on from there.
     """
-    pins = load_pins({**os.environ, **(overrides or {})})
+    pins = with_patch_id(load_pins({**os.environ, **(overrides or {})}))
     plan = recipes.closure(recipes.discover(), components)
     results: list[Result] = []
     keys: dict[str, str] = {}
@@ -190,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"components to build (default: {' '.join(E2E_COMPONENTS)})")
     p.add_argument("--keda-version", help="KEDA version to build (default: the pin in offline/versions.env)")
     p.add_argument("--k8s-version", help="Kubernetes version of the node image (default: the pin)")
+    p.add_argument("--patch", type=Path, help="a patch to KEDA's source (-p1): build that KEDA under a tag of its "
+                                              "own, <version>-<patch id>, to gate a pull request or a fix")
     p.add_argument("--budget", type=float, help="seconds; stop building at this bound and say what was not built")
     p.add_argument("--force", action="store_true", help="rebuild even on a cache hit")
     p.add_argument("--list", action="store_true", help="list components, versions and cache state, build nothing")
@@ -199,9 +217,14 @@ def main(argv: list[str] | None = None) -> int:
         overrides["KEDA_VERSION"] = a.keda_version.removeprefix("v")
     if a.k8s_version:
         overrides["K8S_VERSION"] = a.k8s_version if a.k8s_version.startswith("v") else f"v{a.k8s_version}"
+    if a.patch:
+        if not a.patch.is_file():
+            print(f"offline: ERROR: --patch {a.patch}: no such file", file=sys.stderr)
+            return 1
+        overrides["KEDA_PATCH"] = str(a.patch.resolve())
     try:
         if a.list:
-            pins = load_pins({**os.environ, **overrides})
+            pins = with_patch_id(load_pins({**os.environ, **overrides}))
             for r in recipes.closure(recipes.discover(), a.components):
                 print(f"{r.name:<14} {r.version(pins):<12} deps: {' '.join(r.deps) or '-'}")
             return 0

@@ -9,7 +9,7 @@
 # --system does what needs root (Debian packages, Docker); --user what belongs to the user (Go and
 # tox in the user's cache); no flag does both (as root: CI here).
 # - Debian packages: docker.io (started by scripts/ensure-docker.sh), jq, mmdebstrap (the offline
-#   build's Debian bases), redis-server (the unit tier), python3-venv, curl, unzip.
+#   build's Debian bases), redis-server (the unit tier), python3-venv, curl, unzip, sudo, patch.
 # - Go $GO_VERSION when no go >= 1.26 is on PATH: the toolchain module the Go module proxy serves
 #   (golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-<arch>), unpacked into the cache. Debian 12's
 #   golang-go is 1.19, too old for KEDA 2.20+ (go 1.26.0 in its go.mod) and for kind v0.33.0.
@@ -39,7 +39,7 @@ case "$part" in all|--system|--user) ;; *) log "usage: bootstrap.sh [--system|--
 if [ "$part" != --user ]; then
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   missing=()
-  for p in docker.io jq mmdebstrap redis-server python3-venv curl unzip sudo; do
+  for p in docker.io jq mmdebstrap redis-server python3-venv curl unzip sudo patch; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then

@@ -1,6 +1,6 @@
 """Check a KEDA release manifest and its offline overlay (run by offline/recipes/keda.sh).
 
-usage: python3 validate.py <version> <dir with keda-<v>.yaml and keda-<v>.offline.yaml>
+usage: python3 validate.py <version> <dir with keda-<v>.yaml and keda-<v>.offline.yaml> [<image tag>]
 Every document parses; 6 CRDs; the external-metrics APIService is there; the three
 Deployments use the images of this version; the overlay differs only in
 imagePullPolicy (Always -> IfNotPresent).
@@ -27,7 +27,8 @@ def deployments(docs):
             for d in docs if d["kind"] == "Deployment"}
 
 
-def main(version, out):
+def main(version, out, tag=None):
+    tag = tag or version
     rel = load(f"{out}/keda-{version}.yaml")
     off = load(f"{out}/keda-{version}.offline.yaml")
     kinds = collections.Counter(d["kind"] for d in rel)
@@ -40,7 +41,7 @@ def main(version, out):
         deps = deployments(docs)
         assert set(deps) == set(EXPECTED), deps.keys()
         for name, (c,) in ((n, cs) for n, cs in deps.items()):
-            assert c["image"] == f"{EXPECTED[name]}:{version}", (name, c["image"])
+            assert c["image"] == f"{EXPECTED[name]}:{tag}", (name, c["image"])
             assert c["imagePullPolicy"] == policy, (name, c["imagePullPolicy"])
 
     def norm(docs):
@@ -52,4 +53,4 @@ def main(version, out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:4])

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# version: $KEDA_VERSION
+# version: $KEDA_VERSION${KEDA_PATCH_ID:+-$KEDA_PATCH_ID}
 # deps: debian-base kustomize
 # inputs: offline/keda
 # KEDA operator, metrics API server and admission webhooks images plus the release
@@ -8,7 +8,10 @@
 # Makefile (`manager`/`adapter`/`webhooks` ldflags, `release` target) and
 # Dockerfiles (distroless static:nonroot, USER 65532, same ENTRYPOINTs).
 . "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
-v=${VERSION:-$KEDA_VERSION}; v=${v#v}
+v=${KEDA_VERSION#v}
+# With KEDA_PATCH (python -m offline.build keda --patch FILE), the source is patched and every image
+# gets a tag of its own, <version>-<patch id>, so a patched KEDA never stands in for the release.
+tag=$v${KEDA_PATCH_ID:+-$KEDA_PATCH_ID}
 base=offline.local/debian:${DEBIAN_SUITE:-bookworm}
 [ -n "${DEBIAN_BASE_OUT:-}" ] && [ -s "$DEBIAN_BASE_OUT/images" ] && base=$(head -n1 "$DEBIAN_BASE_OUT/images")
 docker image inspect "$base" >/dev/null 2>&1 || die "base image $base missing"
@@ -21,6 +24,10 @@ dir=$(go_mod_dir "$mod")
 src=$WORK/src
 writable_copy "$dir" "$src"
 cd "$src"
+if [ -n "${KEDA_PATCH:-}" ]; then
+  patch -p1 --forward --batch <"$KEDA_PATCH" >&2 || die "patch $KEDA_PATCH does not apply to $mod"
+  echo "keda: applied $KEDA_PATCH (tag $tag)" >&2
+fi
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 # The proxy has no git metadata: the commit is not knowable offline; override with
 # KEDA_GIT_COMMIT if you have it.
@@ -52,17 +59,17 @@ build_image() { # <Dockerfile> <go binary> <binary name in image> <image>
     || { echo "$log" >&2; die "docker build $4 failed"; }
   echo "$4" >>"$OUT/images"
 }
-build_image Dockerfile operator keda "ghcr.io/kedacore/keda:$v"
-build_image Dockerfile.adapter adapter keda-adapter "ghcr.io/kedacore/keda-metrics-apiserver:$v"
-build_image Dockerfile.webhooks webhooks keda-admission-webhooks "ghcr.io/kedacore/keda-admission-webhooks:$v"
+build_image Dockerfile operator keda "ghcr.io/kedacore/keda:$tag"
+build_image Dockerfile.adapter adapter keda-adapter "ghcr.io/kedacore/keda-metrics-apiserver:$tag"
+build_image Dockerfile.webhooks webhooks keda-admission-webhooks "ghcr.io/kedacore/keda-admission-webhooks:$tag"
 
 kustomize=${KUSTOMIZE_OUT:+$KUSTOMIZE_OUT/kustomize}
 [ -x "${kustomize:-}" ] || kustomize=$(command -v kustomize) || die "no kustomize (KUSTOMIZE_OUT unset?)"
 # Makefile `release` (CRDs in config/crd/bases ship pre-generated in the tagged source,
 # so `manifests`/controller-gen is not rerun; the scaler schema is not part of the YAML).
-(cd config/manager && "$kustomize" edit set image "ghcr.io/kedacore/keda=ghcr.io/kedacore/keda:$v") &&
-(cd config/metrics-server && "$kustomize" edit set image "ghcr.io/kedacore/keda-metrics-apiserver=ghcr.io/kedacore/keda-metrics-apiserver:$v") &&
-(cd config/webhooks && "$kustomize" edit set image "ghcr.io/kedacore/keda-admission-webhooks=ghcr.io/kedacore/keda-admission-webhooks:$v") \
+(cd config/manager && "$kustomize" edit set image "ghcr.io/kedacore/keda=ghcr.io/kedacore/keda:$tag") &&
+(cd config/metrics-server && "$kustomize" edit set image "ghcr.io/kedacore/keda-metrics-apiserver=ghcr.io/kedacore/keda-metrics-apiserver:$tag") &&
+(cd config/webhooks && "$kustomize" edit set image "ghcr.io/kedacore/keda-admission-webhooks=ghcr.io/kedacore/keda-admission-webhooks:$tag") \
   || die "kustomize edit set image failed"
 sed -i -e "s@version:[ ].*@version: $v@g" config/default/kustomize-config/metadataLabelTransformer.yaml \
   config/minimal/kustomize-config/metadataLabelTransformer.yaml
@@ -106,7 +113,7 @@ mv "$WORK/offline.yaml" "$OUT/keda-$v.offline.yaml"
 echo "$git_commit" >"$OUT/git-commit"
 
 # Validate: every document parses, CRDs, APIService, images, overlay; each image starts.
-python3 "$REPO/offline/keda/validate.py" "$v" "$OUT" >&2 || die "manifest validation failed"
+python3 "$REPO/offline/keda/validate.py" "$v" "$OUT" "$tag" >&2 || die "manifest validation failed"
 while read -r img; do
   docker run --rm "$img" --help >/dev/null 2>&1 || die "$img does not start (--help)"
 done <"$OUT/images"

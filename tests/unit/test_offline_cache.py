@@ -151,3 +151,20 @@ def test_a_recipe_over_its_budget_is_stopped_with_its_children(tmp_path):
     rc, timed_out = build._run_recipe(recipes.parse(path), env, tmp_path / "log", timeout=1)
     assert (rc, timed_out) == (-1, True)
     assert gone(int((tmp_path / "work" / "child").read_text()))
+
+
+def test_a_keda_patch_gets_a_version_and_tag_of_its_own(tmp_path):
+    """`offline.build keda --patch FILE`: the id goes into the cache version and the image tags."""
+    import pytest
+
+    from offline.build import BuildError, with_patch_id
+
+    a, b = tmp_path / "half-metric.patch", tmp_path / "other.patch"
+    a.write_text("--- a/x\n+++ b/x\n")
+    b.write_text("--- a/y\n+++ b/y\n")
+    ida = with_patch_id({"KEDA_PATCH": str(a)})["KEDA_PATCH_ID"]
+    assert ida.startswith("half-metric-") and len(ida) == len("half-metric-") + 8
+    assert with_patch_id({"KEDA_PATCH": str(b)})["KEDA_PATCH_ID"] != ida
+    assert "KEDA_PATCH_ID" not in with_patch_id({"KEDA_PATCH_ID": "stale"})
+    with pytest.raises(BuildError, match="no such file"):
+        with_patch_id({"KEDA_PATCH": str(tmp_path / "missing.patch")})
