@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from fixtures.scaling import contract
-from fixtures.scaling.analysis import drain_rate, measure, metric_mismatches, replica_sequence
+from fixtures.scaling.analysis import drain_rate, measure, metric_mismatches, replica_sequence, settled_at_or_below
 from fixtures.scaling.hpa_model import ScalingBounds
 from fixtures.scaling.observe import Snapshot, Target
 
@@ -37,18 +37,24 @@ def timeline(lag: float = 0.0, half: bool = False) -> list[Snapshot]:
 
 def test_measurements_from_their_own_causes():
     tl = timeline()
-    m = measure(tl, T0, B, queue_empty=T0 + 77, back_to_min=T0 + 90)
+    m = measure(tl, T0, B, back_to_min=T0 + 90)
     assert m.reaction == 13 and m.replica_sequence == (1, 5, 10) and m.scale_events == 2
     assert m.scale_up_to_max == 31 - 13
-    assert m.scale_down_after_window == 90 - 77 - 15
+X
     assert m.metric_lag == 0 and 6.9 < m.drain_rate_at_max < 7.1
     assert (m.hpa_sync_period, m.polling_interval) == (15, 3)
 
 
 def test_a_late_metric_shows_as_lag_and_a_missing_phase_as_none():
-    m = measure(timeline(lag=20), T0, B, queue_empty=None, back_to_min=None)
+    m = measure(timeline(lag=20), T0, B, back_to_min=None)
     assert m.metric_lag == 20 and m.scale_down_after_window is None
-    assert measure([snap(0)], T0, B, None, None).reaction is None
+    assert measure([snap(0)], T0, B, None).reaction is None
+
+
+def test_the_scale_down_is_timed_from_the_queue_settling_at_min_share():
+    tl = [snap(t, queue=q) for t, q in enumerate([50, 30, 12, 9, 15, 8, 3, 0, 0])]
+    assert settled_at_or_below(tl, 10, T0) == T0 + 5
+    assert settled_at_or_below([snap(0, queue=50)], 10, T0) is None
 
 
 def test_replica_sequence_skips_failed_reads_and_stops_at_max():
