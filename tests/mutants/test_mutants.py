@@ -18,9 +18,11 @@ import pytest
 
 from common.paths import REPO
 from common.process import run
+from fixtures.report import gate
 from fixtures.sut.mutants import DEFAULT_SCENARIO, MUTANTS, Mutant
 
 INNER_TIMEOUT = 1500  # s: a patched KEDA build (warm Go cache) + a cluster + the scenario
+BASELINE_RUNS = 5  # the unbroken default scenario's runs: the gate's baseline, and the gate's own noise test
 
 
 def _inner(args: list[str], tmp_path: Path, name: str) -> tuple[int, str, float]:
@@ -41,15 +43,25 @@ def _common_args(m: Mutant | None, cluster, provisioned) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def unbroken_baseline(cluster, provisioned, tmp_path_factory) -> Path:
-    """The default scenario on the unbroken system: the baseline the gate-caught mutants are held to."""
+def unbroken_baseline(cluster, provisioned, suite_options, tmp_path_factory) -> Path:
+    """The default scenario on the unbroken system, BASELINE_RUNS times: the baseline the gate-caught mutants are
+    held to (kept in the artifacts as mutants-baseline.json)."""
     tmp = tmp_path_factory.mktemp("baseline")
-    result = tmp / "baseline.json"
+    result = suite_options.artifacts_dir.resolve() / "mutants-baseline.json"
     rc, out, seconds = _inner([DEFAULT_SCENARIO, *_common_args(None, cluster, provisioned),
-                               f"--results-file={result}"], tmp, "baseline")
+                               f"--repeat={BASELINE_RUNS}", f"--results-file={result}"], tmp, "baseline")
     assert rc == 0, f"the unbroken default scenario failed, so no mutant can be judged:\n{out[-4000:]}"
-    print(f"baseline made in {seconds:.0f} s: {result}")
+    print(f"baseline of {BASELINE_RUNS} runs made in {seconds:.0f} s: {result}")
     return result
+
+
+def test_same_version_runs_pass_the_gate_pairwise(unbroken_baseline, scenario_record):
+    """The gate's false-failure rate on this machine: every unbroken run gated against every other one."""
+    pairs, failures, lines = gate.pairwise(gate.load(unbroken_baseline))
+    scenario_record.note("pairwise", f"{failures} of {pairs} ordered pairs of {BASELINE_RUNS} same-version runs "
+                                     "failed the gate")
+    assert pairs == BASELINE_RUNS * (BASELINE_RUNS - 1)
+    assert failures == 0, "the gate failed runs of the same system against each other:\n" + "\n".join(lines[:30])
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))
