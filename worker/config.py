@@ -25,8 +25,8 @@ EXECUTIONS_KEY = "cke:executions"  # hash: task id -> completed runs (see tasks.
 
 
 # The readiness marker: written once the worker consumes, removed when it shuts down (worker.tasks);
-# the pod's readinessProbe is `test -f` on it. The set of hostnames that announced readiness lets the
-# suite check that a Ready pod really consumes.
+# the pod's readinessProbe is `test -f` on it. The hash of hostname -> when its consumer started lets
+# the suite check that no pod turned Ready before it consumed.
 READY_FILE_DEFAULT = "/tmp/celery-consuming"
 CONSUMING_KEY = "cke:consuming"
 

@@ -65,6 +65,7 @@ class Accounting:
     done: set = field(default_factory=set, repr=False)                  # ids with a final state
     elapsed: float = 0.0
     backend_errors: int = 0                 # polls that found the result backend unreachable
+    gave_up: str = ""                       # why collect stopped before its timeout (results lost for good)
     last_backend_error: str = ""
 
     @property
@@ -77,7 +78,8 @@ class Accounting:
                 f"run-twice={len(self.reexecuted)} "
                 f"workers={len(self.by_worker)} elapsed={self.elapsed:.1f}s"
                 + (f" backend-errors={self.backend_errors} (last: {self.last_backend_error})"
-                   if self.backend_errors else ""))
+                   if self.backend_errors else "")
+                + (f" gave-up: {self.gave_up}" if self.gave_up else ""))
 
 
 def transient_errors(backend) -> tuple[type[BaseException], ...]:
@@ -104,14 +106,29 @@ def _fetch_metas(backend, ids: Sequence[str]) -> dict[str, dict]:
     return metas
 
 
+def _asks(question: Callable[[], bool], errors: tuple[type[BaseException], ...]) -> bool:
+    """A failed read is not an answer: only a True read counts."""
+    try:
+        return bool(question())
+    except errors:
+        return False
+
+
 def collect(results: Iterable[AsyncResult], timeout: float, on_progress: ProgressFn | None = None,
             expected: Sequence[int] | None = None, poll_interval: float = 0.5,
-            progress_every: float = 2.0) -> Accounting:
+            progress_every: float = 2.0, nothing_left: Callable[[], bool] | None = None,
+            nothing_left_for: float = 60.0) -> Accounting:
     """Wait up to ``timeout`` s for every result; check each sum against ``expected``.
 
     ``expected[k]`` is the sum for ``results[k]`` (default ``2*k``: what
     ``enqueue(..., start=0)`` sends). ``on_progress(acc, elapsed)`` is called
     every ``progress_every`` s and once at the end.
+
+    ``nothing_left()`` says that no message is left anywhere to produce the
+    missing results (the list and the unacked hash empty); when it has held
+    for ``nothing_left_for`` s (longer than any task runs) with no result
+    arriving, the missing results are lost for good and waiting out
+    ``timeout`` would only delay the verdict.
     """
     results = list(results)
     expected = list(expected) if expected is not None else expected_sums(len(results))
@@ -133,6 +150,7 @@ def collect(results: Iterable[AsyncResult], timeout: float, on_progress: Progres
     last_report = t0
     errors = transient_errors(backend)
     revoked: dict[str, str] = {}
+    empty_since: float | None = None
     while True:
         try:
             metas = _fetch_metas(backend, pending)
@@ -167,6 +185,15 @@ def collect(results: Iterable[AsyncResult], timeout: float, on_progress: Progres
         if not pending or acc.elapsed >= timeout:
             acc.failed.update(revoked)
             break
+        if nothing_left is not None:
+            if metas or not _asks(nothing_left, errors):
+                empty_since = None  # a result came in, or something is still queued or held
+            elif empty_since is None:
+                empty_since = now
+            elif now - empty_since >= nothing_left_for:
+                acc.failed.update(revoked)
+                acc.gave_up = f"nothing left to run for {now - empty_since:.0f} s"
+                break
         if on_progress and now - last_report >= progress_every:
             on_progress(acc, acc.elapsed)
             last_report = now

@@ -75,13 +75,14 @@ def _announce(sender=None, **_):
     """The consumer is connected and consuming: say so in Redis, then in the readiness file.
 
     The pod's readinessProbe (`test -f` on the file) turns Ready only now, not when the
-    container starts, so "10 ready" means 10 workers taking tasks. The hostname goes into
-    a Redis set first, so a Ready pod is always in it: the suite checks exactly that.
+    container starts, so "10 ready" means 10 workers taking tasks. The hostname and the time
+    go into a Redis hash first, so a pod never turns Ready before that time: the suite checks
+    exactly that, against the pod's Ready transition.
     """
     hostname = getattr(sender, "hostname", None) or socket.gethostname()
     try:
         with app.connection_for_write() as conn:
-            conn.default_channel.client.sadd(config.CONSUMING_KEY, hostname)
+            conn.default_channel.client.hset(config.CONSUMING_KEY, hostname, f"{time.time():.3f}")
     except Exception as e:  # never keep a working consumer out of service over a bookkeeping write
         log.warning("could not record %s as consuming: %s", hostname, e)
     path = config.ready_file()

@@ -25,14 +25,6 @@ REDIS_RECOVERY = 120.0
 OPERATOR_RECOVERY = 90.0
 
 
-def _env(app, name: str, default: int) -> int:
-    for c in app.pod_spec(app.target.deployment)["containers"]:
-        for e in c.get("env", []):
-            if e["name"] == name:
-                return int(e["value"])
-    return default
-
-
 def _wait_one_idle_worker(app, r) -> None:
     wait_until("one idle worker before the fault", lambda: take(app.kube, app.target, r),
                lambda s: s.ready == s.desired == app.bounds.min, timeout=120, describe=lambda s: s.line())
@@ -42,7 +34,7 @@ def test_worker_killed_mid_task_is_redelivered(deployed_app, celery_app, redis_c
                                                scenario_record):
     """A pod that dies without a shutdown (SIGKILL, node loss) does not lose its task."""
     app = deployed_app
-    visibility = _env(app, "VISIBILITY_TIMEOUT", 300)
+    visibility = int(app.worker_env("VISIBILITY_TIMEOUT", "300"))
     task_s = 15.0
     with record_timeline() as tl:
         _wait_one_idle_worker(app, redis_client)
@@ -147,7 +139,7 @@ def test_redis_restart_with_tasks_queued(deployed_app, celery_app, redis_client,
     """Redis is replaced mid scale-out: the queue comes back from its volume and scaling resumes."""
     app = deployed_app
     queue = "high_priority"
-    visibility = _env(app, "VISIBILITY_TIMEOUT", 300)
+    visibility = int(app.worker_env("VISIBILITY_TIMEOUT", "300"))
 
     def restart_redis() -> None:
         # Restart while workers hold tasks, so the in-flight path (ack lost with the connection) is hit too.

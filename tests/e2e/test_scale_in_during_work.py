@@ -34,7 +34,10 @@ def test_scale_in_during_long_tasks_loses_nothing(deployed_app, celery_app, redi
         tl.mark(f"enqueued {TASKS} tasks of {SLEEP:.0f} s")
         # Worst case every task runs twice on one worker; plus start-up and shutdowns.
         bound = 2 * TASKS * SLEEP + POD_START_ALLOWANCE + 4 * termination_grace(deployed_app)
-        acc = collect(results, timeout=bound, expected=expected_sums(TASKS), on_progress=tl.progress.update)
+        soft_shutdown = float(deployed_app.worker_env("SOFT_SHUTDOWN_TIMEOUT", "10"))
+        acc = collect(results, timeout=bound, expected=expected_sums(TASKS), on_progress=tl.progress.update,
+                      nothing_left=lambda: redis_client.llen("high_priority") == 0 and redis_client.hlen("unacked") == 0,
+                      nothing_left_for=SLEEP + soft_shutdown + POD_START_ALLOWANCE / 4)
         tl.progress.update(acc)
         tl.mark("all results in" if acc.ok else "results incomplete")
     scenario_record.note("accounting", acc.summary())

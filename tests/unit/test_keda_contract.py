@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC
 
 from fixtures.scaling import contract
 from fixtures.scaling.analysis import drain_rate, measure, metric_mismatches, replica_sequence, settled_at_or_below
@@ -137,3 +138,20 @@ def test_log_problems_and_events():
     events = [{"reason": "KEDAScalersStarted", "involvedObject": {"kind": "ScaledObject", "name": "redis-scaledobject"}},
               {"reason": "Scheduled", "involvedObject": {"kind": "Pod", "name": "redis-scaledobject"}}]
     assert contract.keda_events(events, "redis-scaledobject") == ["KEDAScalersStarted"]
+
+
+def test_a_pod_ready_before_its_consumer_is_caught():
+    from datetime import datetime
+    from types import SimpleNamespace as NS
+
+    from fixtures.scaling.scenario import ready_before_consuming
+
+    def pod(name, ready_at):
+        cond = NS(type="Ready", status="True", last_transition_time=datetime.fromtimestamp(ready_at, UTC))
+        return NS(metadata=NS(name=name, deletion_timestamp=None), status=NS(conditions=[cond]))
+
+    consuming = {"celery@ok": 100.0, "celery@early": 100.0}
+    assert ready_before_consuming([pod("ok", 101.0)], consuming) == []
+    assert ready_before_consuming([pod("ok", 99.5)], consuming) == []  # within the 1 s resolution
+    assert "4.0 s before" in ready_before_consuming([pod("early", 96.0)], consuming)[0]
+    assert "no consumer announced" in ready_before_consuming([pod("silent", 96.0)], consuming)[0]

@@ -379,7 +379,8 @@ def test_ready_means_consuming_and_stops_at_shutdown(redis, env):
         assert not w.ready_file.exists()
         w.wait_ready()
         wait_until("the readiness marker", w.ready_file.exists, bool, timeout=10, interval=0.05, progress_every=None)
-        assert w.hostname in {m.decode() for m in redis.smembers(config.CONSUMING_KEY)}
+        since = float(redis.hget(config.CONSUMING_KEY, w.hostname))
+        assert since <= w.ready_file.stat().st_mtime + 0.5, "the time is recorded before the marker appears"
         w.sigterm()
         w.wait_exit()
     assert not w.ready_file.exists(), "a worker shutting down must stop being ready"
@@ -388,3 +389,15 @@ def test_ready_means_consuming_and_stops_at_shutdown(redis, env):
 def test_acks_late_is_on_unless_the_mutant_turns_it_off():
     assert config.settings_from_env({})["task_acks_late"] is True
     assert config.settings_from_env({"TASK_ACKS_LATE": "false"})["task_acks_late"] is False
+
+
+def test_collect_stops_waiting_when_nothing_is_left_to_run(redis, app):
+    """A result whose message is nowhere (not queued, not held) can never arrive: say so without the full bound."""
+    import time as _time
+
+    [result] = enqueue(app, 1, "low_priority", 0)  # no worker consumes it here
+    redis.delete("low_priority")  # ...and now its message is gone, as if acked and lost
+    start = _time.monotonic()
+    acc = collect([result], timeout=60, nothing_left=lambda: redis.llen("low_priority") == 0, nothing_left_for=1.0)
+    assert _time.monotonic() - start < 10
+    assert not acc.ok and len(acc.missing) == 1 and "gave-up: nothing left to run" in acc.summary()
