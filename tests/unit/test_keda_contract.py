@@ -41,7 +41,7 @@ def test_measurements_from_their_own_causes():
     m = measure(tl, T0, B, back_to_min=T0 + 90)
     assert m.reaction == 13 and m.replica_sequence == (1, 5, 10) and m.scale_events == 2
     assert m.scale_up_to_max == 31 - 13
-    assert m.scale_down_after_window == 90 - 75 - 15  # LLEN <= 10 (min's share) from t=75 on
+    assert m.scale_down_after_window == 90 - 75 - 0  # LLEN <= 10 (min's share) from t=75; window 15 - sync 15 = 0
     assert m.metric_lag == 0 and 6.9 < m.drain_rate_at_max < 7.1
     assert (m.hpa_sync_period, m.polling_interval) == (15, 3)
 
