@@ -15,6 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from common.process import spawn, terminate
+from fixtures.waits import WaitTimeout, wait_until
+
 MISSING = ("redis-server not found on PATH ({exe!r}): the unit tests need a real Redis; "
            "install the Debian package `redis-server` (apt-get install -y redis-server)")
 
@@ -61,33 +64,26 @@ class RedisServer:
         args = [exe, "--port", str(self.port), "--bind", self.host, "--dir", self.tmpdir,
                 "--requirepass", self.password, *self.server_args,
                 "--daemonize", "no", "--logfile", str(self.log)]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + self.startup_timeout
-        while True:
+        self.proc = spawn(args, stdout=subprocess.DEVNULL)
+
+        def answers() -> bool:
             if self.proc.poll() is not None:
                 log = self.log.read_text() if self.log.exists() else ""
                 self.stop()
                 raise RuntimeError(f"redis-server exited with {self.proc.returncode}: {log[-2000:]}")
-            try:
-                if self.client(socket_timeout=1).ping():
-                    return self
-            except Exception:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"redis-server did not answer PING on port {self.port} "
-                                   f"within {self.startup_timeout}s")
-            time.sleep(0.05)
+            return bool(self.client(socket_timeout=1).ping())
+
+        try:
+            wait_until(f"redis-server on port {self.port} to answer PING", answers, bool,
+                       timeout=self.startup_timeout, interval=0.05, progress_every=None)
+        except WaitTimeout:
+            self.stop()
+            raise
+        return self
 
     def _stop_process(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # SIGTERM, as the kubelet stops the pod: Redis flushes its AOF and exits
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+            terminate(self.proc, grace=5)  # SIGTERM, as the kubelet stops the pod: Redis flushes its AOF and exits
 
     def restart(self, down_for: float = 0.0) -> RedisServer:
         """Stop and start again on the same port and data dir, as a replaced pod with its volume."""

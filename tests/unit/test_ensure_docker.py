@@ -14,18 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from common.process import run, spawn
+from fixtures.waits import wait_until
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ensure-docker.sh"
 
 
 def _call(function: str, *args: str) -> subprocess.CompletedProcess[str]:
     quoted = " ".join(f"'{a}'" for a in args)
-    return subprocess.run(
-        ["bash", "-c", f"ENSURE_DOCKER_FUNCTIONS_ONLY=1 source '{SCRIPT}'; {function} {quoted}"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return run(["bash", "-c", f"ENSURE_DOCKER_FUNCTIONS_ONLY=1 source '{SCRIPT}'; {function} {quoted}"],
+               timeout=30, check=False)
 
 
 def _state(pidfile: Path) -> str:
@@ -39,7 +37,7 @@ def fake_dockerd(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A process whose name is `dockerd` (a copy of sleep), so no engine is touched."""
     binary = tmp_path / "dockerd"
     shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
-    proc = subprocess.Popen([str(binary), "60"])
+    proc = spawn([str(binary), "60"], new_group=False)
     yield proc
     proc.kill()
     proc.wait(timeout=10)
@@ -50,7 +48,7 @@ def test_missing_pidfile_is_none(tmp_path: Path) -> None:
 
 
 def test_pid_of_no_process_is_stale_and_is_removed(tmp_path: Path) -> None:
-    proc = subprocess.Popen(["true"])
+    proc = spawn(["true"], new_group=False)
     proc.wait(timeout=10)
     pidfile = tmp_path / "docker.pid"
     pidfile.write_text(str(proc.pid))
@@ -62,7 +60,7 @@ def test_pid_of_no_process_is_stale_and_is_removed(tmp_path: Path) -> None:
 
 
 def test_pid_reused_by_another_program_is_stale(tmp_path: Path) -> None:
-    proc = subprocess.Popen(["sleep", "60"])
+    proc = spawn(["sleep", "60"], new_group=False)
     try:
         pidfile = tmp_path / "docker.pid"
         pidfile.write_text(f"{proc.pid}\n")
@@ -102,13 +100,13 @@ def test_alive_process_ignores_zombies(tmp_path: Path) -> None:
     name = f"ckefake{os.getpid() % 100000}"
     binary = tmp_path / name
     shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
-    proc = subprocess.Popen([str(binary), "60"])
+    proc = spawn([str(binary), "60"], new_group=False)
     try:
         assert _call("alive_process", name).returncode == 0
         proc.send_signal(signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while "zombie" not in Path(f"/proc/{proc.pid}/status").read_text() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until("the killed process to be a zombie", lambda: Path(f"/proc/{proc.pid}/status").read_text(),
+                   lambda status: "zombie" in status, timeout=10, interval=0.05, describe=lambda _: "not yet",
+                   progress_every=None)
         assert _call("alive_process", name).returncode == 1
     finally:
         proc.kill()
@@ -121,17 +119,14 @@ def test_a_process_inside_a_container_is_not_the_hosts(tmp_path: Path) -> None:
     name = f"ckefake{(os.getpid() + 1) % 100000}"
     binary = tmp_path / name
     shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
-    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True, check=False)
+    probe = run(["unshare", "--mount", "true"], timeout=30, check=False)
     if probe.returncode != 0:
         pytest.skip(f"cannot make a mount namespace here (unshare: {probe.stderr.strip()}); needs root")
-    proc = subprocess.Popen(["unshare", "--mount", str(binary), "60"])
+    proc = spawn(["unshare", "--mount", str(binary), "60"], new_group=False)
     try:
-        deadline = time.monotonic() + 10
-        while subprocess.run(["pgrep", "-x", name], capture_output=True, check=False).returncode != 0:
-            assert time.monotonic() < deadline, f"{name} did not start"
-            time.sleep(0.05)
+        pid = wait_until(f"{name} to start", lambda: run(["pgrep", "-x", name], timeout=10, check=False).stdout.split(),
+                         bool, timeout=10, interval=0.05, progress_every=None)[0]
         assert _call("alive_process", name).returncode == 1
-        pid = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True, check=False).stdout.split()[0]
         pidfile = tmp_path / "docker.pid"
         pidfile.write_text(pid)
         assert _state(pidfile) == f"stale:{pid}"  # not named dockerd, and not the host's either

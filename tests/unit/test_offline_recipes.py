@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from common import process
 from offline import recipes
 
 LIB = recipes.RECIPE_DIR / recipes.PREAMBLE
@@ -60,7 +61,7 @@ esac
         script.write_text(f"#!/usr/bin/env bash\n. {LIB}\n{body}\necho after\n")
         env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GOLOG": str(tmp_path / "golog"),
                "MODDIR": str(tmp_path / "mod"), "REPO": str(recipes.OFFLINE_DIR.parent)}
-        return subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=30)
+        return process.run(["bash", str(script)], env=env, timeout=30, check=False)
 
     run.golog = tmp_path / "golog"  # type: ignore[attr-defined]
     run.moddir = tmp_path / "mod"  # type: ignore[attr-defined]
