@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from fixtures.infra import keda
+from fixtures.scaling.analysis import longest_held_short, longest_metric_gap
 from fixtures.scaling.scenario import ScaleOutAndIn
 
 TASKS = 500
@@ -82,6 +83,11 @@ def test_keda_swapped_under_load(direction, keda_versions, keda_swap, deployed_a
         scenario.run(after_scale_up=swap_keda)
     hpa_after = _hpa_identity(app)
     metric_gaps = sum(1 for s in tl.samples if s.metric is None)
+    scenario_record.measure("metric_unreadable_longest", longest_metric_gap(tl.samples),
+                            "longest time without a good read of KEDA's metric")
+    scenario_record.measure("scaling_pause_longest", longest_held_short(tl.samples, app.bounds),
+                            f"HPA desired count unchanged while the backlog asked for more; one sync "
+                            f"({app.bounds.hpa_sync_period} s) is normal")
     scenario_record.measure("keda_swap", swap_record.get("swap_s"), f"KEDA {start_with} -> {swap_to}")
     scenario_record.note("keda_images_after", ", ".join(swap_record.get("images", [])))
     scenario_record.note("metric_unavailable", f"{metric_gaps} of {len(tl.samples)} samples")

@@ -155,3 +155,14 @@ def test_a_pod_ready_before_its_consumer_is_caught():
     assert ready_before_consuming([pod("ok", 99.5)], consuming) == []  # within the 1 s resolution
     assert "4.0 s before" in ready_before_consuming([pod("early", 96.0)], consuming)[0]
     assert "no consumer announced" in ready_before_consuming([pod("silent", 96.0)], consuming)[0]
+
+
+def test_scaling_pauses_and_metric_gaps():
+    from fixtures.scaling.analysis import longest_held_short, longest_metric_gap
+
+    steady = timeline()
+    assert longest_metric_gap(steady) == 1.0
+    assert longest_held_short(steady, B) == 14  # 5 replicas from t=13 to t=27: one HPA period, normal
+    paused = [snap(t, hpa=5, ready=5, queue=300, metric=None if 20 <= t < 60 else 300) for t in range(80)]
+    assert longest_metric_gap(paused) == 41.0
+    assert longest_held_short(paused, B) == 79
