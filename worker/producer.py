@@ -151,6 +151,7 @@ def collect(results: Iterable[AsyncResult], timeout: float, on_progress: Progres
     errors = transient_errors(backend)
     revoked: dict[str, str] = {}
     empty_since: float | None = None
+    done_before = 0
     while True:
         try:
             metas = _fetch_metas(backend, pending)
@@ -186,7 +187,9 @@ def collect(results: Iterable[AsyncResult], timeout: float, on_progress: Progres
             acc.failed.update(revoked)
             break
         if nothing_left is not None:
-            if metas or not _asks(nothing_left, errors):
+            arrived = len(acc.done) > done_before
+            done_before = len(acc.done)
+            if arrived or not _asks(nothing_left, errors):
                 empty_since = None  # a result came in, or something is still queued or held
             elif empty_since is None:
                 empty_since = now

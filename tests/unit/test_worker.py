@@ -401,3 +401,10 @@ def test_collect_stops_waiting_when_nothing_is_left_to_run(redis, app):
     acc = collect([result], timeout=60, nothing_left=lambda: redis.llen("low_priority") == 0, nothing_left_for=1.0)
     assert _time.monotonic() - start < 10
     assert not acc.ok and len(acc.missing) == 1 and "gave-up: nothing left to run" in acc.summary()
+    # A task cancelled at shutdown leaves a REVOKED result that is polled again and again: not progress.
+    [revoked] = enqueue(app, 1, "low_priority", 0)
+    redis.delete("low_priority")
+    app.backend.store_result(revoked.id, None, "REVOKED")
+    start = _time.monotonic()
+    acc = collect([revoked], timeout=60, nothing_left=lambda: True, nothing_left_for=1.0)
+    assert _time.monotonic() - start < 10 and not acc.ok and len(acc.failed) == 1
