@@ -9,7 +9,6 @@ mutant's table entry names: a mutant caught by some other failure does not count
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from common.paths import REPO
 from common.process import run
 from fixtures.report import gate
-from fixtures.sut.mutants import DEFAULT_SCENARIO, MUTANTS, Mutant
+from fixtures.sut.mutants import DEFAULT_SCENARIO, MUTANTS, Mutant, caught_line
 
 INNER_TIMEOUT = 1500  # s: a patched KEDA build (warm Go cache) + a cluster + the scenario
 BASELINE_RUNS = 5  # the unbroken default scenario's runs: the gate's baseline, and the gate's own noise test
@@ -71,8 +70,8 @@ def test_mutant_is_caught(name, request, cluster, provisioned, tmp_path, scenari
     if m.needs_baseline:
         args.append(f"--baseline={request.getfixturevalue('unbroken_baseline')}")
     rc, out, seconds = _inner(args, tmp_path, name)
-    caught = re.search(re.escape(m.caught_by), out) is not None
-    line = next((ln.strip() for ln in out.splitlines() if m.caught_by in ln), "")
+    line = caught_line(out, m.caught_by)
+    caught = line is not None
     scenario_record.note("caught_by", f"{line[:200]} ({seconds:.0f} s)" if caught else f"NOT CAUGHT (exit {rc})")
     assert rc != 0, f"mutant {name} ({m.breaks}) passed the suite: nothing caught it\n{out[-4000:]}"
     assert caught, (f"mutant {name} ({m.breaks}) failed the run, but not with {m.caught_by!r}: the check meant "

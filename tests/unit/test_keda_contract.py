@@ -166,3 +166,17 @@ def test_scaling_pauses_and_metric_gaps():
     paused = [snap(t, hpa=5, ready=5, queue=300, metric=None if 20 <= t < 60 else 300) for t in range(80)]
     assert longest_metric_gap(paused) == 41.0
     assert longest_held_short(paused, B) == 79
+
+
+def test_a_mutant_counts_as_caught_only_by_what_the_run_reported():
+    from fixtures.sut.mutants import MUTANTS, caught_line
+
+    out = ('>       assert acc.ok, f"tasks lost or wrong across scale-in: {acc.summary()}"\n'
+           "E       AssertionError: tasks lost or wrong across scale-in: expected=40 received=34 missing=6\n")
+    assert caught_line(out, MUTANTS["no-acks-late"].caught_by).startswith("E       AssertionError: tasks lost")
+    assert caught_line(out.splitlines()[0], MUTANTS["no-acks-late"].caught_by) is None  # the source line alone
+    assert caught_line("gate: FAIL against base.json (20/25 checks)", MUTANTS["slow-metrics"].caught_by)
+    hpa = ("E       AssertionError: KEDA's HPA does not carry the ScaledObject's settings:\n"
+           "E         HPA keda-hpa-redis-scaledobject: behavior.scaleDown.stabilizationWindowSeconds None, "
+           "ScaledObject says 15")
+    assert caught_line(hpa, MUTANTS["no-scale-down-behavior"].caught_by)
