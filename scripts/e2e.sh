@@ -6,11 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-docker.sh
-if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  for p in jq mmdebstrap; do
-    dpkg -s "$p" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$p" >/dev/null
-  done
-fi
-command -v tox >/dev/null || python3 -m pip install -q 'tox>=4.11'
-export PATH="${CKE_CACHE_DIR:-$HOME/.cache/celery-keda-e2e}/bin:$PATH"
+# The fresh-machine block (Debian packages, Go, tox in a venv), then the e2e tier.
+if [ "$(id -u)" = 0 ]; then bash scripts/bootstrap.sh; else sudo bash scripts/bootstrap.sh --system && bash scripts/bootstrap.sh --user; fi
+# shellcheck disable=SC1090
+source "$(bash scripts/bootstrap.sh --env)"
 exec tox -e e2e -- --offline=on "$@"
