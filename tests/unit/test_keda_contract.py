@@ -135,6 +135,15 @@ def test_log_problems_and_events():
             "keda-operator-metrics-apiserver": "WARNING: DATA RACE"}
     assert len(contract.log_problems(logs)) == 3
     assert contract.log_problems({"keda-operator": "INFO reconciling ScaledObject"}) == []
+    # the line CI saw while an earlier test's namespace was being deleted: not an RBAC problem ...
+    dying = ('E1126 09:16:43.384576 1 event_broadcaster.go:270] "Server rejected event (will not retry!)" '
+             'err="events.events.k8s.io \\"redis-auth.18eb8da20133f36a\\" is forbidden: unable to create new '
+             'content in namespace faults-d98a because it is being terminated"')
+    assert contract.log_problems({"keda-operator": dying}) == []
+    # ... while the events RBAC regression (kedacore/keda#7922) still is
+    rbac = ('E1126 "Server rejected event" err="events.events.k8s.io is forbidden: User '
+            '\\"system:serviceaccount:keda:keda-operator\\" cannot create resource \\"events\\""')
+    assert len(contract.log_problems({"keda-operator": rbac})) == 1
     events = [{"reason": "KEDAScalersStarted", "involvedObject": {"kind": "ScaledObject", "name": "redis-scaledobject"}},
               {"reason": "Scheduled", "involvedObject": {"kind": "Pod", "name": "redis-scaledobject"}}]
     assert contract.keda_events(events, "redis-scaledobject") == ["KEDAScalersStarted"]
