@@ -82,6 +82,18 @@ def task_sleep_seconds(env: Mapping[str, str] | None = None) -> float:
     return _float(os.environ if env is None else env, "TASK_SLEEP_SECONDS", 1.0)
 
 
+def priority_steps(env: Mapping[str, str]) -> list[int]:
+    """PRIORITY_STEPS ("0" or e.g. "0,3,6,9"): ascending priorities 0-9, the first 0 (kombu's plain list)."""
+    raw = env.get("PRIORITY_STEPS", "0")
+    try:
+        steps = [int(x) for x in raw.split(",")]
+    except ValueError:
+        raise ValueError(f"PRIORITY_STEPS={raw!r}: expected comma-separated integers such as 0,3,6,9") from None
+    if steps[0] != 0 or steps != sorted(set(steps)) or steps[-1] > 9:
+        raise ValueError(f"PRIORITY_STEPS={raw!r}: must be ascending, distinct, start at 0 and stay within 0-9")
+    return steps
+
+
 def settings_from_env(env: Mapping[str, str] | None = None) -> dict:
     """All Celery settings, as a dict for ``app.conf.update``."""
     env = os.environ if env is None else env
@@ -114,9 +126,11 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict:
             # Sweep for expired unacked messages every N s (kombu default is ~100 s: 10 s x throttle 10).
             "unacked_restore_interval": _int(env, "UNACKED_RESTORE_INTERVAL", 10),
             "unacked_restore_throttle": 1,
-            # One priority step: every message, whatever its priority, lands in the plain list `<queue>`
-            # that KEDA LLENs, never in the hidden `<queue>\x06\x16N` priority lists.
-            "priority_steps": [0],
+            # Default one priority step: every message, whatever its priority, lands in the plain list
+            # `<queue>` that the seed's ScaledObject LLENs, never in the `<queue>\x06\x16N` priority lists.
+            # PRIORITY_STEPS=0,3,6,9 (kombu's default) gives each step its own list: the ScaledObject must
+            # then count them all (manifests/overlays/e2e-priorities).
+            "priority_steps": priority_steps(env),
             # Poll the worker's queues in turn (no queue starves); does not change where messages land.
             "queue_order_strategy": "round_robin",
             # kombu runs some broker commands synchronously in the worker's event loop; on a connection

@@ -39,14 +39,16 @@ def expected_sums(count: int, start: int = 0) -> list[int]:
 
 def enqueue(app: Celery, count: int, queue: str, sleep: float | None = None,
             start: int = 0, on_progress: Callable[[int, int], None] | None = None,
-            progress_every: int = 100) -> list[AsyncResult]:
-    """Send ``add(i, i)`` for i in [start, start+count) to ``queue``; one broker connection."""
+            progress_every: int = 100, priority: int | None = None) -> list[AsyncResult]:
+    """Send ``add(i, i)`` for i in [start, start+count) to ``queue``; one broker connection.
+    `priority` (0-9) picks kombu's priority list when the app has several priority steps."""
     kwargs = {} if sleep is None else {"sleep": sleep}
+    options = {} if priority is None else {"priority": priority}
     results: list[AsyncResult] = []
     with app.producer_or_acquire() as producer:
         for n, i in enumerate(range(start, start + count), 1):
             results.append(app.send_task(config.TASK_NAME, args=(i, i), kwargs=kwargs,
-                                         queue=queue, producer=producer))
+                                         queue=queue, producer=producer, **options))
             if on_progress and (n % progress_every == 0 or n == count):
                 on_progress(n, count)
     return results

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import time
 
-from kubernetes.client.exceptions import ApiException
-
-from fixtures.scaling.observe import take
-from fixtures.scaling.scenario import POD_START_ALLOWANCE, ScaleOutAndIn
+from fixtures.scaling.scenario import POD_START_ALLOWANCE, ScaleOutAndIn, wait_idle_at_min
+from fixtures.sut.pods import OPERATOR_LABEL, REDIS_LABEL, WORKER_LABEL, pods, wait_gone, wait_replaced
 from fixtures.sut.redis_access import wait_redis_answers
 from fixtures.waits import wait_until
 from worker.config import EXECUTIONS_KEY
 from worker.producer import collect, enqueue, expected_sums
 
-WORKER_LABEL = "app.kubernetes.io/name=celery-worker"
-REDIS_LABEL = "app.kubernetes.io/name=redis"
-OPERATOR_LABEL = "app=keda-operator"
 TASKS = 500
 # Redis replaced: termination + new pod + volume mount + AOF load + readiness (period 5 s);
 # then each worker's Celery consumer reconnects on its own backoff (2, 4, 6 ... s).
@@ -25,11 +20,6 @@ REDIS_RECOVERY = 120.0
 OPERATOR_RECOVERY = 90.0
 
 
-def _wait_one_idle_worker(app, r) -> None:
-    wait_until("one idle worker before the fault", lambda: take(app.kube, app.target, r),
-               lambda s: s.ready == s.desired == app.bounds.min, timeout=120, describe=lambda s: s.line())
-
-
 def test_worker_killed_mid_task_is_redelivered(deployed_app, celery_app, redis_client, record_timeline,
                                                scenario_record):
     """A pod that dies without a shutdown (SIGKILL, node loss) does not lose its task."""
@@ -37,7 +27,7 @@ def test_worker_killed_mid_task_is_redelivered(deployed_app, celery_app, redis_c
     visibility = int(app.worker_env("VISIBILITY_TIMEOUT", "300"))
     task_s = 15.0
     with record_timeline() as tl:
-        _wait_one_idle_worker(app, redis_client)
+        wait_idle_at_min(app, redis_client)
         [result] = enqueue(celery_app, 1, "high_priority", task_s)
         wait_until("a worker to take the task (unacked)", lambda: redis_client.hlen("unacked"), lambda n: n == 1,
                    timeout=60, describe=lambda n: f"unacked {n}, LLEN {redis_client.llen('high_priority')}")
@@ -45,7 +35,7 @@ def test_worker_killed_mid_task_is_redelivered(deployed_app, celery_app, redis_c
         [victim] = _running_workers(app)
         app.kube.kubectl("delete", "pod", victim.metadata.name, "-n", app.namespace, "--grace-period=0", "--force",
                          "--wait=false")
-        _wait_gone(app, victim)
+        wait_gone(app.kube, victim)
         tl.mark(f"killed {victim.metadata.name} mid-task")
         bound = visibility + 10 + POD_START_ALLOWANCE + task_s
         acc = collect([result], timeout=bound, expected=expected_sums(1))
@@ -72,7 +62,7 @@ def test_keda_operator_restart_during_scale_out(deployed_app, celery_app, redis_
         assert old, f"no pod matches {OPERATOR_LABEL} in keda: the fault would hit nothing"
         t0 = time.monotonic()
         app.kube.kubectl("delete", "pod", "-n", "keda", "-l", OPERATOR_LABEL, "--wait=false")
-        new = _wait_replaced(app, "keda", OPERATOR_LABEL, {p.metadata.uid for p in old}, OPERATOR_RECOVERY)
+        new = wait_replaced(app.kube, "keda", OPERATOR_LABEL, {p.metadata.uid for p in old}, OPERATOR_RECOVERY)
         scenario_record.measure("operator_replaced_after", time.monotonic() - t0, f"new pod {new}")
 
     with record_timeline() as tl:
@@ -83,47 +73,11 @@ def test_keda_operator_restart_during_scale_out(deployed_app, celery_app, redis_
     assert result.peak_ready == app.bounds.max
 
 
-def _redis_pods(app) -> list:
-    return app.kube.core.list_namespaced_pod(app.namespace, label_selector=REDIS_LABEL).items
-
-
-def _ready(pod) -> bool:
-    return pod.metadata.deletion_timestamp is None and any(
-        c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
-
-
 def _running_workers(app) -> list:
     pods = app.kube.core.list_namespaced_pod(app.namespace, label_selector=WORKER_LABEL).items
     running = [p for p in pods if p.status.phase == "Running" and p.metadata.deletion_timestamp is None]
     assert len(running) == 1, f"expected one running worker, found {[p.metadata.name for p in running]}"
     return running
-
-
-def _wait_gone(app, pod) -> None:
-    """The pod with this UID no longer exists: the kill really happened."""
-    def same_pod_left() -> bool:
-        try:
-            return app.kube.core.read_namespaced_pod(pod.metadata.name, app.namespace).metadata.uid == pod.metadata.uid
-        except ApiException as e:
-            if e.status == 404:
-                return False
-            raise
-    wait_until(f"pod {pod.metadata.name} (uid {pod.metadata.uid[:8]}) to be gone", same_pod_left, lambda left: not left,
-               timeout=60, interval=0.5, describe=lambda left: "still there" if left else "gone", progress_every=None)
-
-
-def _wait_replaced(app, namespace: str, selector: str, old_uids: set[str], timeout: float) -> str:
-    """Every old pod gone and a new one Ready; returns the new pod's name."""
-    def pods() -> list:
-        return app.kube.core.list_namespaced_pod(namespace, label_selector=selector).items
-
-    found = wait_until(f"{selector} in {namespace} replaced by a new Ready pod", pods,
-                       lambda ps: not any(p.metadata.uid in old_uids for p in ps)
-                       and any(_ready(p) for p in ps), timeout=timeout, interval=0.5,
-                       describe=lambda ps: ", ".join(f"{p.metadata.name}{' (old)' if p.metadata.uid in old_uids else ''}"
-                                                     f" {p.status.phase}{' ready' if _ready(p) else ''}" for p in ps)
-                       or "none", progress_every=None)
-    return next(p.metadata.name for p in found if _ready(p))
 
 
 def _accounted(r, queue: str) -> tuple[int, int, int]:
@@ -146,11 +100,11 @@ def test_redis_restart_with_tasks_queued(deployed_app, celery_app, redis_client,
         wait_until("a worker to hold a task", lambda: redis_client.hlen("unacked"), lambda n: n >= 1, timeout=60,
                    describe=lambda n: f"unacked {n}, LLEN {redis_client.llen(queue)}")
         scenario_record.note("in_flight_at_restart", int(redis_client.hlen("unacked")))
-        old = {p.metadata.uid for p in _redis_pods(app)}
+        old = {p.metadata.uid for p in pods(app.kube, app.namespace, REDIS_LABEL)}
         before = _accounted(redis_client, queue)
         t0 = time.monotonic()
         app.kube.kubectl("delete", "pod", "-n", app.namespace, "-l", REDIS_LABEL, "--wait=false")
-        new = _wait_replaced(app, app.namespace, REDIS_LABEL, old, REDIS_RECOVERY)
+        new = wait_replaced(app.kube, app.namespace, REDIS_LABEL, old, REDIS_RECOVERY)
         scenario_record.note("new_pod", new)
         wait_redis_answers(redis_client, timeout=60)
         scenario_record.measure("redis_back_after", time.monotonic() - t0)
@@ -168,7 +122,7 @@ def test_redis_restart_with_tasks_queued(deployed_app, celery_app, redis_client,
     done_earlier = _accounted(redis_client, queue)[2]
     try:
         with record_timeline() as tl:
-            _wait_one_idle_worker(app, redis_client)
+            wait_idle_at_min(app, redis_client)
             # The in-flight task's ack dies with the old connection: it may run again (counted, not lost).
             scenario = ScaleOutAndIn(app, celery_app, redis_client, tl, TASKS, queue,
                                      fault_allowance=REDIS_RECOVERY + visibility, allow_reruns=True)

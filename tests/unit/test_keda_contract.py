@@ -127,6 +127,13 @@ def test_conditions_over_a_run():
     assert "never Active" in contract.check_conditions(never, 0, 16)[0]
     fallback = [snap(0, queue=0, cond={**IDLE, "Fallback": "True"})]
     assert "Fallback" in contract.check_conditions(fallback, 0, 16)[0]
+    # a run that cut the scaler off must have seen Fallback, and must end out of it
+    went_and_came_back = [snap(0, queue=5, cond={**READY, "Fallback": "True"}), snap(30, queue=0, cond=IDLE)]
+    assert contract.check_conditions(went_and_came_back, 0, 16, ready_throughout=False, fallback_expected=True) == []
+    never = [snap(0, queue=5, cond=READY), snap(30, queue=0, cond=IDLE)]
+    assert "never in Fallback" in contract.check_conditions(never, 0, 16, fallback_expected=True)[0]
+    stuck_in = [snap(0, queue=5, cond=READY), snap(30, queue=0, cond={**IDLE, "Fallback": "True"})]
+    assert "still in Fallback" in contract.check_conditions(stuck_in, 0, 16, fallback_expected=True)[0]
     assert contract.check_conditions([], 0, 16) == ["the ScaledObject's conditions were never read"]
 
 

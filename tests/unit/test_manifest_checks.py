@@ -220,3 +220,19 @@ def test_a_model_that_ignores_the_policies_would_be_caught() -> None:
     """The model must fail on a wrong expectation: 1 -> 2 -> 4 -> 8 -> 10 is not what the default policies do."""
     e2e = derive_bounds(so(advanced={"horizontalPodAutoscalerConfig": {"behavior": {}}}))
     assert e2e.replica_steps(1, 10) != [1, 2, 4, 8, 10]
+
+
+def test_metric_name_and_lists_follow_the_scaledobject():
+    from fixtures.scaling.hpa_model import external_metric_name, redis_lists
+
+    seed = {"spec": {"triggers": [{"type": "redis", "metadata": {"listName": "high_priority", "listLength": "10"}}]}}
+    assert (redis_lists(seed), external_metric_name(seed)) == (("high_priority",), "s0-redis-high_priority")
+    dotted = {"spec": {"triggers": [{"type": "redis", "metadata": {"listName": "celery.jobs:a/b"}}]}}
+    assert external_metric_name(dotted) == "s0-redis-celery-jobs-a-b"  # KEDA's NormalizeString
+    summed = copy.deepcopy(seed)
+    summed["spec"]["triggers"].append({"type": "redis", "metadata": {"listName": "high_priority\x06\x169"}})
+    summed["spec"]["advanced"] = {"scalingModifiers": {"formula": "a + b", "target": "7", "activationTarget": "2"}}
+    assert external_metric_name(summed) == "composite-metric"
+    assert redis_lists(summed) == ("high_priority", "high_priority\x06\x169")
+    b = derive_bounds(summed)
+    assert (b.list_length, b.activation_list_length) == (7, 2), "the HPA's target is the modifiers', not listLength"

@@ -37,8 +37,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 MANIFESTS = ROOT / "manifests"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
-OVERLAYS = ["base", "overlays/e2e", "overlays/e2e-scale-to-zero"]
-E2E_OVERLAYS = ["overlays/e2e", "overlays/e2e-scale-to-zero"]
+OVERLAYS = ["base", "overlays/e2e", "overlays/e2e-scale-to-zero", "overlays/e2e-priorities"]
+E2E_OVERLAYS = ["overlays/e2e", "overlays/e2e-scale-to-zero", "overlays/e2e-priorities"]
+SEED_OVERLAYS = ["base", "overlays/e2e", "overlays/e2e-scale-to-zero"]  # the seed's one trigger on high_priority
 
 EXPECTED_OBJECTS = {
     "PersistentVolumeClaim/redis-data",
@@ -251,7 +252,7 @@ def test_networkpolicy_admits_only_workers_and_keda(overlay: str) -> None:
 # --------------------------------------------------------------------------- ScaledObject
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("overlay", SEED_OVERLAYS)
 def test_scaledobject_seed_values(overlay: str) -> None:
     so = get(rendered(overlay), "ScaledObject", "redis-scaledobject")
     assert check_scaledobject(so) == []
@@ -273,6 +274,24 @@ def test_scaledobject_seed_values(overlay: str) -> None:
         {"activationListLength"} if overlay.endswith("scale-to-zero") else set()
     )
     assert set(meta) == expected_meta
+
+
+def test_priorities_overlay_sums_every_priority_list() -> None:
+    """Four redis triggers (one per kombu priority list), summed by scalingModifiers against the seed's 10."""
+    so = get(rendered("overlays/e2e-priorities"), "ScaledObject", "redis-scaledobject")
+    assert check_scaledobject(so) == []
+    triggers = so["spec"]["triggers"]
+    assert [t["metadata"]["listName"] for t in triggers] == [
+        "high_priority", "high_priority\x06\x163", "high_priority\x06\x166", "high_priority\x06\x169"]
+    assert {t["metadata"]["listLength"] for t in triggers} == {"10"}
+    assert all(t["authenticationRef"] == {"name": "redis-auth"} for t in triggers)
+    mods = so["spec"]["advanced"]["scalingModifiers"]
+    assert (mods["formula"], mods["target"], mods["metricType"]) == ("p0 + p3 + p6 + p9", "10", "AverageValue")
+    b = derive_bounds(so)
+    assert (b.list_length, b.activation_list_length, b.min, b.max) == (10, 0, 1, 10)
+    worker = get(rendered("overlays/e2e-priorities"), "Deployment", "celery-worker")
+    env = {e["name"]: e.get("value") for e in pod_spec(worker)["containers"][0]["env"]}
+    assert env["PRIORITY_STEPS"] == "0,3,6,9"
 
 
 def test_base_keeps_hpa_default_behaviour() -> None:

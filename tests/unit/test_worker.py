@@ -115,6 +115,36 @@ def test_tasks_wait_in_the_plain_list_keda_measures(redis, app):
     assert redis.llen("high_priority") == 6
 
 
+def test_kombu_default_priority_steps_write_the_lists_the_priorities_overlay_counts(redis, env):
+    """With PRIORITY_STEPS=0,3,6,9 (kombu's default) a task's priority picks its list; the e2e-priorities
+    ScaledObject must LLEN exactly those lists, or a backlog of priority 3-9 tasks scales nothing."""
+    from fixtures.infra.tools import find_tool
+    from fixtures.scaling.hpa_model import redis_lists
+    from fixtures.sut.manifests import overlay_path, render, scaledobject_of
+
+    app = make_app(env | {"PRIORITY_STEPS": "0,3,6,9"}, name="unit-priorities")
+    try:
+        for p in range(10):
+            enqueue(app, 1, "high_priority", sleep=0, start=p, priority=p)
+    finally:
+        app.close()
+    lists = {k.decode(): redis.llen(k) for k in redis.keys("high_priority*")}
+    assert lists == {"high_priority": 3, "high_priority\x06\x163": 3, "high_priority\x06\x166": 3,
+                     "high_priority\x06\x169": 1}
+    so = scaledobject_of(render(find_tool("kustomize"), overlay_path("e2e-priorities"), "ns", {}))
+    assert sorted(redis_lists(so)) == sorted(lists)
+    formula = so["spec"]["advanced"]["scalingModifiers"]["formula"]
+    assert sorted(formula.replace(" ", "").split("+")) == sorted(t["name"] for t in so["spec"]["triggers"])
+
+
+def test_priority_steps_are_validated():
+    assert config.priority_steps({}) == [0]
+    assert config.priority_steps({"PRIORITY_STEPS": "0,3,6,9"}) == [0, 3, 6, 9]
+    for bad in ("3,6", "0,6,3", "0,0", "0,10", "zero"):
+        with pytest.raises(ValueError, match="PRIORITY_STEPS"):
+            config.priority_steps({"PRIORITY_STEPS": bad})
+
+
 def test_prefetch_one_holds_at_most_one_unacked_message(redis, app, env):
     n = 8
     results = enqueue(app, n, "high_priority", sleep=0.4)

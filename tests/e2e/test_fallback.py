@@ -1,0 +1,119 @@
+"""Redis unreachable while tasks are queued: KEDA falls back to `fallback.replicas`, then scaling resumes.
+
+Redis is scaled to 0 (its queue stays on its volume, AOF), so every read KEDA's scaler makes
+fails. After `fallback.failureThreshold` failed reads KEDA should serve the metric that makes the
+HPA ask for `fallback.replicas` and set the ScaledObject's `Fallback` condition. Redis is then
+brought back: the backlog, still there, must scale the workers to max and drain with no task lost.
+
+KNOWN KEDA DEFECT (seen here with 2.21.0, 2026-11-26): the fallback never engages for an
+unreachable Redis. The first failed poll counts one failure and drops the scaler from KEDA's
+cache; every later poll fails while *building* the scaler (the Redis scaler pings in its
+constructor: "error getting scalers cache ... connection refused"), a path that never reaches
+the fallback counter, so `status.health` stays at 1 failure for the whole outage
+(kedacore/keda#5525, #8056, both open). The test then ends as an xfail naming that evidence,
+but only after the rest (scaling resumes, no task lost) passed, and only when the counter is
+seen stuck at or below the threshold with that log line; anything else fails. Once KEDA fixes
+it, the fallback assertions run and the xfail disappears by itself.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from fixtures.infra import keda
+from fixtures.scaling.observe import take
+from fixtures.scaling.scenario import POD_START_ALLOWANCE, ScaleOutAndIn, wait_idle_at_min
+from fixtures.sut.pods import REDIS_LABEL, pods, wait_none_left, wait_replaced
+from fixtures.sut.redis_access import wait_redis_answers
+from fixtures.waits import WaitTimeout, holds_for, wait_until
+
+pytestmark = pytest.mark.slow
+
+FALLBACK_REPLICAS = 4
+FAILURE_THRESHOLD = 3
+SCALEDOBJECT_PATCH = [{"op": "add", "path": "/spec/fallback",
+                       "value": {"failureThreshold": FAILURE_THRESHOLD, "replicas": FALLBACK_REPLICAS}}]
+TASKS = 500
+# Redis back: new pod + volume + AOF load + readiness, then the workers' consumers reconnect (2, 4, 6 ... s).
+REDIS_RECOVERY = 120.0
+# What KEDA logs when a poll fails while building the scaler: the path that bypasses the fallback counter.
+CACHE_BUILD_FAILED = "error getting scalers cache"
+
+
+def _failures(app) -> dict[str, int]:
+    """status.health: metric -> numberOfFailures, as KEDA counts them for the fallback."""
+    so = app.kube.custom.get_namespaced_custom_object("keda.sh", "v1alpha1", app.namespace, "scaledobjects",
+                                                      app.target.scaledobject)
+    return {k: int(v.get("numberOfFailures") or 0) for k, v in ((so.get("status") or {}).get("health") or {}).items()}
+
+
+def test_redis_unreachable_falls_back_then_resumes(deployed_app, celery_app, redis_client, redis_forward,
+                                                   record_timeline, scenario_record):
+    app, b = deployed_app, deployed_app.bounds
+    fallback = app.expected_scaledobject["spec"]["fallback"]
+    assert (fallback["replicas"], fallback["failureThreshold"]) == (FALLBACK_REPLICAS, FAILURE_THRESHOLD)
+    visibility = int(app.worker_env("VISIBILITY_TIMEOUT", "300"))
+    # KEDA counts a failure per poll; after the threshold the next HPA sync asks for the fallback replicas,
+    # which may be a scale-down (stabilization window) or a scale-up (pod start).
+    to_fallback = (FAILURE_THRESHOLD + 1) * b.polling_interval + 2 * b.hpa_sync_period \
+        + b.scale_down_stabilization + POD_START_ALLOWANCE
+    hold = b.hpa_sync_period + 2 * b.polling_interval
+
+    def observe():
+        return take(app.kube, app.target, None, with_metric=True)
+
+    known_defect: list[str] = []
+
+    def cut_redis_off() -> None:
+        old = {p.metadata.uid for p in pods(app.kube, app.namespace, REDIS_LABEL)}
+        t0 = time.monotonic()
+        app.kube.kubectl("scale", "deployment/redis", "--replicas=0", "-n", app.namespace)
+        wait_none_left(app.kube, app.namespace, REDIS_LABEL, timeout=60)
+        scenario_record.measure("redis_gone_after", time.monotonic() - t0)
+        try:
+            seen = wait_until(f"KEDA to fall back to {FALLBACK_REPLICAS} replicas (Fallback=True) with Redis gone",
+                              observe, lambda s: (s.conditions or {}).get("Fallback") == "True"
+                              and s.desired == FALLBACK_REPLICAS and s.ready == FALLBACK_REPLICAS,
+                              timeout=to_fallback, describe=lambda s: f"{s.line(b.max)} conditions {s.conditions}")
+        except WaitTimeout as timeout:
+            failures = _failures(app)
+            logs = keda.component_logs(app.kube, time.monotonic() - t0)
+            bypassed = sum(line.count(CACHE_BUILD_FAILED) for line in logs.values())
+            scenario_record.note("fallback_engaged", f"no: health {failures}, {bypassed} polls failed building "
+                                 f"the scaler ({CACHE_BUILD_FAILED!r})")
+            if not (failures and max(failures.values()) <= FAILURE_THRESHOLD and bypassed >= FAILURE_THRESHOLD):
+                raise  # not the known defect: a real failure
+            known_defect.append(f"{timeout}; status.health {failures} after {to_fallback:.0f} s; "
+                                f"{bypassed} polls logged {CACHE_BUILD_FAILED!r}")
+            scenario.fallback_expected = False
+        else:
+            scenario_record.measure("fallback_after", time.monotonic() - t0, f"bound {to_fallback:.0f} s")
+            scenario_record.note("at_fallback", seen.line(b.max))
+            # Held, not passed through on the way somewhere else: the HPA keeps asking for the fallback replicas.
+            holds_for(f"{FALLBACK_REPLICAS} replicas while Redis stays gone", observe,
+                      lambda s: s.desired == FALLBACK_REPLICAS and (s.conditions or {}).get("Fallback") != "False",
+                      duration=hold, describe=lambda s: f"{s.line(b.max)} conditions {s.conditions}",
+                      min_reads=hold // 2)
+        assert not pods(app.kube, app.namespace, REDIS_LABEL), "a Redis pod came back during the fault"
+        app.kube.kubectl("scale", "deployment/redis", "--replicas=1", "-n", app.namespace)
+        wait_replaced(app.kube, app.namespace, REDIS_LABEL, old, REDIS_RECOVERY)
+        wait_redis_answers(redis_client, timeout=60)
+        scenario_record.measure("redis_back_after", time.monotonic() - t0)
+
+    try:
+        with record_timeline() as tl:
+            wait_idle_at_min(app, redis_client)
+            scenario = ScaleOutAndIn(app, celery_app, redis_client, tl, TASKS, "high_priority",
+                                     fault_allowance=to_fallback + hold + REDIS_RECOVERY + visibility,
+                                     allow_reruns=True, fallback_expected=True)
+            result = scenario_record.attach(scenario.result)
+            scenario.run(after_enqueue=cut_redis_off)
+    finally:
+        scenario_record.note("port_forward", f"{redis_forward.restarts} restart(s): {redis_forward.events}")
+    assert result.peak_ready == b.max
+    if known_defect:
+        pytest.xfail("KEDA's fallback did not engage for an unreachable Redis: the scaler-cache build path bypasses "
+                     "the failure counter (kedacore/keda#5525, #8056); scaling resumed and no task was lost. "
+                     + known_defect[0])
