@@ -13,6 +13,7 @@ Environment (defaults in brackets):
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -52,15 +53,32 @@ def _port(env: Mapping[str, str]) -> int:
     return int(raw) if raw else 6379
 
 
+def tls_enabled(env: Mapping[str, str]) -> bool:
+    return (env.get("REDIS_TLS") or "").lower() in ("1", "true", "yes")
+
+
 def redis_url(env: Mapping[str, str] | None = None) -> str:
-    """The broker/result URL, password included (do not print it: see mask_url)."""
+    """The broker/result URL, user and password included (do not print it: see mask_url).
+    REDIS_USERNAME: an ACL user (else Redis's `default`); REDIS_TLS=true: `rediss://`."""
     env = os.environ if env is None else env
     host = env.get("REDIS_HOST") or "localhost"
     port = _port(env)
     db = _int(env, "REDIS_DB", 0)
+    user = quote(env.get("REDIS_USERNAME") or "", safe="")
     password = env.get("REDIS_PASSWORD") or ""
-    auth = f":{quote(password, safe='')}@" if password else ""
-    return f"redis://{auth}{host}:{port}/{db}"
+    auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
+    return f"{'rediss' if tls_enabled(env) else 'redis'}://{auth}{host}:{port}/{db}"
+
+
+def ssl_options(env: Mapping[str, str]) -> dict | None:
+    """TLS for broker and result backend: the server's certificate verified against REDIS_CA_FILE
+    (the per-run CA of the e2e-acl-tls overlay), or against the system CAs when that is unset."""
+    if not tls_enabled(env):
+        return None
+    options: dict = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    if env.get("REDIS_CA_FILE"):
+        options["ssl_ca_certs"] = env["REDIS_CA_FILE"]
+    return options
 
 
 def mask_url(url: str) -> str:
@@ -186,6 +204,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict:
         "accept_content": ["json"],
         # Events are not needed by the suite; keep the worker quiet on the broker.
         "worker_send_task_events": False,
+        # REDIS_TLS=true: verified TLS to the broker and the result backend (None: plain TCP).
+        "broker_use_ssl": ssl_options(env),
+        "redis_backend_use_ssl": ssl_options(env),
     }
 
 

@@ -21,15 +21,39 @@ import argparse
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from celery import Celery
+from celery.backends.redis import RedisBackend
 from celery.result import AsyncResult
 
 from worker import config
 
 ProgressFn = Callable[["Accounting", float], None]
+
+
+class PollingRedisBackend(RedisBackend):
+    """The producer's result backend: results are polled with MGET (`collect`), never awaited over pub/sub.
+
+    Celery's Redis backend subscribes to each sent task's result channel and unsubscribes in
+    AsyncResult.__del__. When the Redis behind that connection is gone (here: a port-forward closed
+    with its test module), every garbage-collected result retried the unsubscribe with the backend's
+    retry policy (90 x 1 s) inside whatever code the collector interrupted: the next module's
+    enqueue stalled for 90 s (seen in the priorities e2e). Not subscribing leaves nothing to undo.
+    """
+
+    def on_task_call(self, producer, task_id):
+        pass
+
+
+def make_producer(env: Mapping[str, str] | None = None, name: str = "producer") -> Celery:
+    """A Celery app with the workers' settings (worker.config) whose results are polled (PollingRedisBackend)."""
+    from worker.tasks import make_app
+
+    app = make_app(env, name=name)
+    app.conf.result_backend = f"{__name__}.PollingRedisBackend+{config.redis_url(env)}"
+    return app
 
 
 def expected_sums(count: int, start: int = 0) -> list[int]:
@@ -246,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.count < 0:
         parser.error("--count must be >= 0")
 
-    from worker.tasks import app  # configured from the environment
+    app = make_producer()  # configured from the environment
 
     print(f"broker: {config.mask_url(app.conf.broker_url)} queue: {args.queue} count: {args.count}", flush=True)
     t0 = time.monotonic()

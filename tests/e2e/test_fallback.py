@@ -9,7 +9,7 @@ KNOWN KEDA DEFECT (seen here with 2.21.0, 2026-11-26): the fallback never engage
 unreachable Redis. The first failed poll counts one failure and drops the scaler from KEDA's
 cache; every later poll fails while *building* the scaler (the Redis scaler pings in its
 constructor: "error getting scalers cache ... connection refused"), a path that never reaches
-the fallback counter, so `status.health` stays at 1 failure for the whole outage
+the fallback counter, so `status.health` stays at 0 or 1 failure for the whole outage
 (kedacore/keda#5525, #8056, both open). The test then ends as an xfail naming that evidence,
 but only after the rest (scaling resumes, no task lost) passed, and only when the counter is
 seen stuck at or below the threshold with that log line; anything else fails. Once KEDA fixes
@@ -83,7 +83,9 @@ def test_redis_unreachable_falls_back_then_resumes(deployed_app, celery_app, red
             bypassed = sum(line.count(CACHE_BUILD_FAILED) for line in logs.values())
             scenario_record.note("fallback_engaged", f"no: health {failures}, {bypassed} polls failed building "
                                  f"the scaler ({CACHE_BUILD_FAILED!r})")
-            if not (failures and max(failures.values()) <= FAILURE_THRESHOLD and bypassed >= FAILURE_THRESHOLD):
+            # The defect's fingerprint: KEDA's count never passed the threshold, and polls failed where it
+            # is not counted (building the scaler). Seen: {'s0-redis-high_priority': 0} and {...: 1}.
+            if not (failures and max(failures.values()) <= FAILURE_THRESHOLD and bypassed >= 1):
                 raise  # not the known defect: a real failure
             known_defect.append(f"{timeout}; status.health {failures} after {to_fallback:.0f} s; "
                                 f"{bypassed} polls logged {CACHE_BUILD_FAILED!r}")

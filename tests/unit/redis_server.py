@@ -30,8 +30,11 @@ def free_port() -> int:
 
 class RedisServer:
     def __init__(self, password: str = "unit-test-pw", executable: str = "redis-server",
-                 startup_timeout: float = 10.0, server_args: tuple[str, ...] = ("--save", "", "--appendonly", "no")):
+                 startup_timeout: float = 10.0, server_args: tuple[str, ...] = ("--save", "", "--appendonly", "no"),
+                 username: str = "", tls=None):
         self.password = password
+        self.username = username  # an ACL user defined by server_args (else `default` with requirepass)
+        self.tls = tls  # fixtures.sut.redis_tls.RedisTLS: TLS only, the server certificate signed by tls.ca
         self.server_args = tuple(server_args)
         self.executable = executable
         self.startup_timeout = startup_timeout
@@ -46,12 +49,19 @@ class RedisServer:
 
     def env(self) -> dict[str, str]:
         """The worker.config variables that point at this server."""
-        return {"REDIS_HOST": self.host, "REDIS_PORT": str(self.port), "REDIS_DB": "0",
-                "REDIS_PASSWORD": self.password}
+        env = {"REDIS_HOST": self.host, "REDIS_PORT": str(self.port), "REDIS_DB": "0", "REDIS_PASSWORD": self.password}
+        if self.username:
+            env["REDIS_USERNAME"] = self.username
+        if self.tls:
+            env |= {"REDIS_TLS": "true", "REDIS_CA_FILE": str(self.tls.ca)}
+        return env
 
-    def client(self, **kw):
+    def client(self, username: str | None = None, password: str | None = None, **kw):
         import redis
-        return redis.Redis(host=self.host, port=self.port, password=self.password, **kw)
+        if self.tls:
+            kw |= {"ssl": True, "ssl_ca_certs": str(self.tls.ca), "ssl_cert_reqs": "required"}
+        return redis.Redis(host=self.host, port=self.port, username=username or self.username or None,
+                           password=self.password if password is None else password, **kw)
 
     def start(self) -> RedisServer:
         exe = shutil.which(self.executable)
@@ -61,8 +71,11 @@ class RedisServer:
             self.tmpdir = tempfile.mkdtemp(prefix="unit-redis-")
         self.port = self.port or free_port()
         self.log = Path(self.tmpdir, "redis.log")
-        args = [exe, "--port", str(self.port), "--bind", self.host, "--dir", self.tmpdir,
-                "--requirepass", self.password, *self.server_args,
+        ports = (["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(self.tls.cert),
+                  "--tls-key-file", str(self.tls.key), "--tls-ca-cert-file", str(self.tls.ca), "--tls-auth-clients", "no"]
+                 if self.tls else ["--port", str(self.port)])
+        auth = [] if self.username else ["--requirepass", self.password]
+        args = [exe, *ports, "--bind", self.host, "--dir", self.tmpdir, *auth, *self.server_args,
                 "--daemonize", "no", "--logfile", str(self.log)]
         self.proc = spawn(args, stdout=subprocess.DEVNULL)
 

@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 MANIFESTS = ROOT / "manifests"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
-OVERLAYS = ["base", "overlays/e2e", "overlays/e2e-scale-to-zero", "overlays/e2e-priorities"]
-E2E_OVERLAYS = ["overlays/e2e", "overlays/e2e-scale-to-zero", "overlays/e2e-priorities"]
+OVERLAYS = ["base", "overlays/e2e", "overlays/e2e-scale-to-zero", "overlays/e2e-priorities", "overlays/e2e-acl-tls"]
+E2E_OVERLAYS = ["overlays/e2e", "overlays/e2e-scale-to-zero", "overlays/e2e-priorities", "overlays/e2e-acl-tls"]
 SEED_OVERLAYS = ["base", "overlays/e2e", "overlays/e2e-scale-to-zero"]  # the seed's one trigger on high_priority
 
 EXPECTED_OBJECTS = {
@@ -149,7 +149,7 @@ def test_pod_security_restricted(overlay: str) -> None:
             assert sc["capabilities"]["drop"] == ["ALL"]
             assert sc["readOnlyRootFilesystem"] is True
         kinds = {k for v in ps.get("volumes", []) for k in v if k != "name"}
-        assert kinds <= {"emptyDir", "persistentVolumeClaim"}, f"{name}: volume types {kinds}"
+        assert kinds <= {"emptyDir", "persistentVolumeClaim", "secret"}, f"{name}: volume types {kinds}"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -170,7 +170,11 @@ def test_redis_deployment(overlay: str) -> None:
     env = {e["name"]: e for e in c["env"]}
     assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": SECRET_NAME, "key": SECRET_KEY}
     argv = c["command"] + c["args"]
-    assert argv[argv.index("--requirepass") + 1] == "$(REDIS_PASSWORD)"
+    if "--requirepass" in argv:
+        assert argv[argv.index("--requirepass") + 1] == "$(REDIS_PASSWORD)"
+    else:  # ACL users (e2e-acl-tls): the workers' user has the Secret's password
+        assert argv[argv.index("--user") + 1:argv.index("--user") + 3] == ["default", "off"]
+        assert ">$(REDIS_PASSWORD)" in argv, "no ACL user with the Secret's password"
     assert {"containerPort": 6379, "name": "redis", "protocol": "TCP"} in c["ports"]
     for probe in ("readinessProbe", "livenessProbe"):
         cmd = " ".join(c[probe]["exec"]["command"])
@@ -222,7 +226,7 @@ def test_worker_deployment(overlay: str) -> None:
     assert mounts["/tmp"] and worker_config.READY_FILE_DEFAULT.startswith("/tmp/"), "the marker needs a writable dir"
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("overlay", [o for o in OVERLAYS if not o.endswith("acl-tls")])  # acl-tls: its own test
 def test_trigger_authentication(overlay: str) -> None:
     ta = get(rendered(overlay), "TriggerAuthentication", "redis-auth")
     assert ta["spec"]["secretTargetRef"] == [{"parameter": "password", "name": SECRET_NAME, "key": SECRET_KEY}]
@@ -399,3 +403,28 @@ def test_schema_sources_match_pinned_versions() -> None:
         if keda:
             assert src["github.com/kedacore/keda/v2"]["version"] == "v" + keda.group(1).strip().lstrip("v"), \
                 "run scripts/refresh-schemas.py"
+
+
+def test_acl_tls_overlay_users_and_secrets_are_the_ones_the_suite_fills() -> None:
+    """The ACL users of Redis's rules are the names the suite puts in Secret redis-auth, every Secret key the
+    overlay reads is one the suite fills, and KEDA reads its own user, password and the CA."""
+    from fixtures.sut.deploy import SCALER_USER, SECRET_KEYS, TLS_SECRET, WORKER_USER, secret_refs
+
+    docs = rendered("overlays/e2e-acl-tls")
+    args = pod_spec(get(docs, "Deployment", "redis"))["containers"][0]["args"]
+    users = [args[i + 1] for i, a in enumerate(args) if a == "--user"]
+    assert users == ["default", WORKER_USER, SCALER_USER]
+    assert args[args.index("default") + 1] == "off"
+    assert args[args.index("--port") + 1] == "0", "TLS only"
+    refs = secret_refs(docs)
+    assert {key for name, key in refs if name == "redis-auth"} <= set(SECRET_KEYS)
+    assert (TLS_SECRET, "ca.crt") in refs
+    auth = get(docs, "TriggerAuthentication", "redis-auth")["spec"]["secretTargetRef"]
+    assert {(t["parameter"], t["name"], t["key"]) for t in auth} == {
+        ("username", "redis-auth", "keda-username"), ("password", "redis-auth", "keda-password"),
+        ("ca", TLS_SECRET, "ca.crt")}
+    so = get(docs, "ScaledObject", "redis-scaledobject")
+    assert so["spec"]["triggers"][0]["metadata"]["enableTLS"] == "true"
+    worker_env = {e["name"]: e for e in pod_spec(get(docs, "Deployment", "celery-worker"))["containers"][0]["env"]}
+    assert worker_env["REDIS_TLS"]["value"] == "true"
+    assert worker_env["REDIS_USERNAME"]["valueFrom"]["secretKeyRef"] == {"name": "redis-auth", "key": "username"}

@@ -22,7 +22,7 @@ from redis_server import MISSING, RedisServer
 from common.process import run
 from fixtures.waits import wait_until
 from worker import config
-from worker.producer import Accounting, collect, enqueue, expected_sums
+from worker.producer import Accounting, collect, enqueue, expected_sums, make_producer
 from worker.tasks import make_app
 
 PASSWORD = "unit-S3cret-pw"
@@ -115,6 +115,25 @@ def test_tasks_wait_in_the_plain_list_keda_measures(redis, app):
     assert redis.llen("high_priority") == 6
 
 
+def test_producer_results_outlive_their_redis_without_stalling(env):
+    """The producer polls results; a result garbage-collected after its Redis is gone must not retry an
+    unsubscribe 90 x 1 s inside whatever code the collector interrupted (the e2e priorities stall)."""
+    import gc
+
+    from worker.producer import PollingRedisBackend, make_producer
+
+    with RedisServer(password="gone-pw") as server:
+        app = make_producer(server.env() | FAST, name="unit-gone")
+        assert isinstance(app.backend, PollingRedisBackend)
+        results = enqueue(app, 5, "high_priority", sleep=0)
+        assert not app.backend.result_consumer.subscribed_to, "the producer must not subscribe to result channels"
+    t0 = time.monotonic()
+    del results
+    gc.collect()
+    assert time.monotonic() - t0 < 2.0, f"dropping results of a gone Redis took {time.monotonic() - t0:.0f} s"
+    app.close()
+
+
 def test_kombu_default_priority_steps_write_the_lists_the_priorities_overlay_counts(redis, env):
     """With PRIORITY_STEPS=0,3,6,9 (kombu's default) a task's priority picks its list; the e2e-priorities
     ScaledObject must LLEN exactly those lists, or a backlog of priority 3-9 tasks scales nothing."""
@@ -122,7 +141,7 @@ def test_kombu_default_priority_steps_write_the_lists_the_priorities_overlay_cou
     from fixtures.scaling.hpa_model import redis_lists
     from fixtures.sut.manifests import overlay_path, render, scaledobject_of
 
-    app = make_app(env | {"PRIORITY_STEPS": "0,3,6,9"}, name="unit-priorities")
+    app = make_producer(env | {"PRIORITY_STEPS": "0,3,6,9"}, name="unit-priorities")
     try:
         for p in range(10):
             enqueue(app, 1, "high_priority", sleep=0, start=p, priority=p)
@@ -438,3 +457,88 @@ def test_collect_stops_waiting_when_nothing_is_left_to_run(redis, app):
     start = _time.monotonic()
     acc = collect([revoked], timeout=60, nothing_left=lambda: True, nothing_left_for=1.0)
     assert _time.monotonic() - start < 10 and not acc.ok and len(acc.failed) == 1
+
+
+# --- Redis with ACL users and TLS (manifests/overlays/e2e-acl-tls), the overlay's own rules ----------------
+
+def _overlay_acl_args(passwords: dict[str, str]) -> tuple[str, ...]:
+    """The `--user ...` rules of the e2e-acl-tls Redis container, as rendered, with the kubelet's $(VAR)s filled in."""
+    from fixtures.infra.tools import find_tool
+    from fixtures.sut.manifests import overlay_path, render
+
+    docs = render(find_tool("kustomize"), overlay_path("e2e-acl-tls"), "ns", {})
+    [redis_pod] = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "redis"]
+    args = redis_pod["spec"]["template"]["spec"]["containers"][0]["args"]
+    rules, keep = [], False
+    for a in args:
+        if a.startswith("--"):
+            keep = a == "--user"
+        if keep:
+            for var, value in passwords.items():
+                a = a.replace(f"$({var})", value)
+            rules.append(a)
+    return tuple(rules)
+
+
+KEDA_LIST_SCRIPT = """
+local listName = KEYS[1]
+local listType = redis.call('type', listName).ok
+if listType == 'list' or listType == 'none' then return redis.call('llen', listName) end
+return redis.error_reply('ERR unsupported key type: ' .. listType)
+"""  # the branch of KEDA's redis scaler script (pkg/scalers/redis_scaler.go) a Celery list takes
+
+
+@pytest.fixture(scope="module")
+def acl_tls_server(tmp_path_factory):
+    from fixtures.sut.redis_tls import make_tls
+
+    passwords = {"REDIS_PASSWORD": "unit-celery-pw", "KEDA_REDIS_PASSWORD": "unit-keda-pw"}
+    tls = make_tls(tmp_path_factory.mktemp("tls"), "ns")
+    server = RedisServer(password=passwords["REDIS_PASSWORD"], username="celery", tls=tls,
+                         server_args=("--save", "", "--appendonly", "no", *_overlay_acl_args(passwords)))
+    with server:
+        yield server
+
+
+def test_acl_tls_overlay_rules_let_celery_work_and_keda_only_count(acl_tls_server, tmp_path):
+    """The overlay's ACL and TLS, on a real redis-server: a real worker runs tasks over TLS as `celery`; the
+    `keda-scaler` user can EVAL KEDA's script on high_priority and nothing else; plain TCP and `default` fail."""
+    server = acl_tls_server
+    env = server.env() | FAST
+    assert config.redis_url(env).startswith("rediss://celery:")
+    app = make_app(env, name="unit-acl-tls")
+    try:
+        with CeleryWorker(env, name="acl1") as w:
+            w.wait_ready()
+            results = enqueue(app, 5, "high_priority", sleep=0)
+            acc = collect(results, timeout=30, expected=expected_sums(5))
+        assert acc.ok, acc.summary()
+    finally:
+        app.close()
+    keda = server.client(username="keda-scaler", password="unit-keda-pw")
+    assert keda.ping()
+    assert keda.eval(KEDA_LIST_SCRIPT, 1, "high_priority") == 0
+    import redis as redis_lib
+    with pytest.raises(redis_lib.exceptions.NoPermissionError):
+        keda.lpush("high_priority", "x")  # the scaler cannot touch the queue
+    with pytest.raises(redis_lib.exceptions.NoPermissionError):
+        keda.eval(KEDA_LIST_SCRIPT, 1, "celery-task-meta-1")  # nor read other keys
+    with pytest.raises(redis_lib.exceptions.AuthenticationError):
+        server.client(username="default", password="unit-celery-pw").ping()
+    plain = redis_lib.Redis(host=server.host, port=server.port, username="celery", password="unit-celery-pw",
+                            socket_timeout=2)
+    with pytest.raises(redis_lib.exceptions.ConnectionError):
+        plain.ping()  # TLS only
+
+
+def test_acl_without_scripting_refuses_kedas_eval(tmp_path):
+    """The failure the e2e's broken-ACL test expects: without +@scripting, KEDA's EVAL is refused by name."""
+    import redis as redis_lib
+
+    rules = tuple(a for a in _overlay_acl_args({"REDIS_PASSWORD": "p1", "KEDA_REDIS_PASSWORD": "p2"})
+                  if a != "+@scripting")
+    with RedisServer(password="p1", username="celery", server_args=("--save", "", *rules)) as server:
+        keda = server.client(username="keda-scaler", password="p2")
+        assert keda.ping()
+        with pytest.raises(redis_lib.exceptions.NoPermissionError, match="'eval' command"):
+            keda.eval(KEDA_LIST_SCRIPT, 1, "high_priority")
