@@ -5,7 +5,7 @@
 #
 #   bash scripts/nightly.sh setup                       # bootstrap (sudo where root is needed), PATH file
 #   bash scripts/nightly.sh plan  MODE KEDA K8S         # print what `e2e` would run, run nothing
-#   bash scripts/nightly.sh e2e   MODE KEDA K8S         # the e2e tier; the gate when a baseline fits
+#   bash scripts/nightly.sh e2e   MODE KEDA K8S         # the full e2e tier; the gate when a baseline fits
 #   bash scripts/nightly.sh mutants                     # tox -e mutants (offline: KEDA mutants are built)
 #   bash scripts/nightly.sh collect                     # build logs into artifacts/ for upload
 #
@@ -52,10 +52,11 @@ case "${1:-}" in
     source "$(bash scripts/bootstrap.sh --env)"
     args=(--offline="$mode" --keda-version="$keda" --k8s-version="$k8s" --results-file=artifacts/result.json)
     [ "$keda" = "$(pin KEDA_VERSION)" ] && mapfile -t -O ${#args[@]} args < <(baseline_args "$mode" "$k8s")
-    say "tox -e e2e -- ${args[*]}"
+    # The nightly runs the whole e2e tier, the slow KEDA-feature scenarios included (tox -e e2e-full).
+    say "tox -e e2e-full -- ${args[*]}"
     if [ "$1" = e2e ]; then
       if [ "$mode" = on ]; then python3 -m offline.build --keda-version "$keda" --k8s-version "$k8s"; fi
-      tox -e e2e -- "${args[@]}"
+      tox -e e2e-full -- "${args[@]}"
     fi
     ;;
   mutants)

@@ -67,6 +67,7 @@ def test_env_overrides_pin_and_option_overrides_env():
     ({"build_budget": -5}, "--build-budget -5"),
     ({"repeat": 0}, "--repeat 0: use 1 or more"),
     ({"repeat": "many"}, "--repeat 'many': use 1 or more"),
+    ({"keda_installs": 0}, "--keda-installs 0: use 1 or more"),
     ({"mutant": "nope"}, "--mutant 'nope': unknown; known: wrong-list"),
     ({"baseline": "/nonexistent/base.json"}, "--baseline /nonexistent/base.json: no such file"),
 ])

@@ -196,3 +196,20 @@ def test_a_mutant_counts_as_caught_only_by_what_the_run_reported():
            "E         HPA keda-hpa-redis-scaledobject: behavior.scaleDown.stabilizationWindowSeconds None, "
            "ScaledObject says 15")
     assert caught_line(hpa, MUTANTS["no-scale-down-behavior"].caught_by)
+
+
+def test_hpa_failure_keeps_the_cause_and_ignores_scaling_disabled():
+    from types import SimpleNamespace as NS
+
+    from fixtures.scaling.observe import hpa_failure
+
+    cause = "NOPERM this user has no permissions to run the 'eval' command"
+    msg = ("the HPA was unable to compute the replica count: unable to get external metric ns/s0-redis-high_priority/"
+           "&LabelSelector{MatchLabels:map[string]string{scaledobject.keda.sh/name: redis-scaledobject,},"
+           "MatchExpressions:[]LabelSelectorRequirement{},}: unable to fetch metrics from external metrics API: "
+           + "x" * 400 + " " + cause)
+    got = hpa_failure([NS(status="False", reason="FailedGetExternalMetric", message=msg)])
+    assert got is not None and got.startswith("FailedGetExternalMetric: ...") and got.endswith(cause)
+    assert "LabelSelector" not in got
+    assert hpa_failure([NS(status="False", reason="ScalingDisabled", message="replica count is zero"),
+                        NS(status="True", reason="ValidMetricFound", message="ok")]) is None

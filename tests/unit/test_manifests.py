@@ -172,8 +172,8 @@ def test_redis_deployment(overlay: str) -> None:
     argv = c["command"] + c["args"]
     if "--requirepass" in argv:
         assert argv[argv.index("--requirepass") + 1] == "$(REDIS_PASSWORD)"
-    else:  # ACL users (e2e-acl-tls): the workers' user has the Secret's password
-        assert argv[argv.index("--user") + 1:argv.index("--user") + 3] == ["default", "off"]
+    else:  # ACL users (e2e-acl-tls): the workers' user has the Secret's password; no login as `default`
+        assert argv[argv.index("--user") + 1:argv.index("--user") + 4] == ["default", "on", "resetpass"]
         assert ">$(REDIS_PASSWORD)" in argv, "no ACL user with the Secret's password"
     assert {"containerPort": 6379, "name": "redis", "protocol": "TCP"} in c["ports"]
     for probe in ("readinessProbe", "livenessProbe"):
@@ -414,7 +414,9 @@ def test_acl_tls_overlay_users_and_secrets_are_the_ones_the_suite_fills() -> Non
     args = pod_spec(get(docs, "Deployment", "redis"))["containers"][0]["args"]
     users = [args[i + 1] for i, a in enumerate(args) if a == "--user"]
     assert users == ["default", WORKER_USER, SCALER_USER]
-    assert args[args.index("default") + 1] == "off"
+    i = args.index("default")
+    assert args[i + 1:i + 3] == ["on", "resetpass"], "no way to log in as default (and no `nopass`)"
+    assert "nopass" not in args
     assert args[args.index("--port") + 1] == "0", "TLS only"
     refs = secret_refs(docs)
     assert {key for name, key in refs if name == "redis-auth"} <= set(SECRET_KEYS)

@@ -51,6 +51,6 @@ def test_setup_then_plan_as_a_sudo_user_in_the_docker_group(runner_user):
     owners = {p.stat().st_uid for p in (cache, cache / "venv")}
     assert (len(owners) == 1 and 0 not in owners) or runner_user == "root", "root-owned files in the user's cache"
     plan = as_runner(runner_user, "bash scripts/nightly.sh plan on 2.21.0 v1.34.4", timeout=120)
-    assert "tox -e e2e -- --offline=on --keda-version=2.21.0 --k8s-version=v1.34.4" in plan
+    assert "tox -e e2e-full -- --offline=on --keda-version=2.21.0 --k8s-version=v1.34.4" in plan
     docker = as_runner(runner_user, "docker info --format '{{.ServerVersion}}'", timeout=60)
     assert docker.strip(), "the docker group must reach the engine without sudo"

@@ -531,6 +531,29 @@ def test_acl_tls_overlay_rules_let_celery_work_and_keda_only_count(acl_tls_serve
         plain.ping()  # TLS only
 
 
+def test_acl_rules_keep_script_effects_across_an_aof_reload():
+    """Redis replays its AOF as `default`, rechecking ACLs at each EXEC; a Lua script's effects are in the AOF
+    as MULTI/EXEC. With `default off` they were refused at reload and lost (redis/redis#14541): the overlay keeps
+    `default` on, with every permission and no way to log in. Shown here with kombu's own binding script."""
+    import redis as redis_lib
+    from kombu.transport.redis import REFRESH_BINDING
+
+    passwords = {"REDIS_PASSWORD": "p1", "KEDA_REDIS_PASSWORD": "p2"}
+    rules = _overlay_acl_args(passwords)
+    with RedisServer(password="p1", username="celery",
+                     server_args=("--save", "", "--appendonly", "yes", "--appendfsync", "always", *rules)) as server:
+        c = server.client()
+        c.eval(REFRESH_BINDING, 2, "_kombu.binding.celery", "_kombu.binding.index", "q\x06\x16", "celery", "60000")
+        assert c.scard("_kombu.binding.celery") == 1
+        server.restart()
+        reloaded = server.client()
+        assert reloaded.scard("_kombu.binding.celery") == 1, (
+            "the script's effects were lost at AOF reload: " + server.log.read_text()[-600:])
+        assert "AOF-loading-client" not in server.log.read_text()
+        with pytest.raises(redis_lib.exceptions.AuthenticationError, match="invalid username-password"):
+            server.client(username="default", password="").ping()
+
+
 def test_acl_without_scripting_refuses_kedas_eval(tmp_path):
     """The failure the e2e's broken-ACL test expects: without +@scripting, KEDA's EVAL is refused by name."""
     import redis as redis_lib
