@@ -82,6 +82,15 @@ def test_a_failed_test_on_either_side_fails_with_its_name():
     assert "baseline outcome" in failed_checks(run(scenario()), run(scenario(), outcome="failed"))
 
 
+def test_a_known_defect_xfail_passes_unless_the_baseline_passed():
+    # both sides hit the same known defect: not a regression
+    assert failed_checks(run(scenario(), outcome="xfailed"), run(scenario(), outcome="xfailed")) == set()
+    # the baseline passed it, the candidate only xfails: a regression
+    assert "outcome" in failed_checks(run(scenario(), outcome="xfailed"), run(scenario()))
+    # the candidate passes what the baseline xfailed: fine
+    assert failed_checks(run(scenario()), run(scenario(), outcome="xfailed")) == set()
+
+
 def test_a_phase_the_baseline_reached_and_the_candidate_did_not_fails():
     assert "back_to_min" in failed_checks(run(scenario(back_to_min=None)), run(scenario()))
 
