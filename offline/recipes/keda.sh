@@ -49,9 +49,12 @@ echo "keda: go build took $(( $(date +%s) - t0 ))s" >&2
 # Images: one small build context per image (binary + rootfs script).
 : >"$OUT/images"
 build_image() { # <Dockerfile> <go binary> <binary name in image> <image>
-  local ctx=$WORK/ctx-$3
+  local ctx=$WORK/ctx-$3 entry
   mkdir -p "$ctx"
-  cp "$REPO/offline/keda/$1" "$ctx/Dockerfile"
+  # The ENTRYPOINT (binary and default flags) is the one of this version's own Dockerfile: 2.16.1's
+  # adapter knows --logtostderr/--v, not the --zap-* flags later releases pass (it crash-looped on them).
+  entry=$(grep -m1 '^ENTRYPOINT' "$src/$1") || die "no ENTRYPOINT in $mod's $1"
+  sed "s|^ENTRYPOINT .*|$entry|" "$REPO/offline/keda/$1" >"$ctx/Dockerfile"
   cp "$REPO/offline/keda/mkrootfs.sh" "$ctx/"
   ln "$WORK/bin/$2" "$ctx/$3"
   local log
@@ -114,6 +117,10 @@ echo "$git_commit" >"$OUT/git-commit"
 
 # Validate: every document parses, CRDs, APIService, images, overlay; each image starts.
 python3 "$REPO/offline/keda/validate.py" "$v" "$OUT" "$tag" >&2 || die "manifest validation failed"
+# `--help` exits 0, or 2 where the binary uses Go's flag package (2.16.1's operator): either way it must have
+# started and printed its usage; a missing binary, a crash or a bad ENTRYPOINT fails here.
 while read -r img; do
-  docker run --rm "$img" --help >/dev/null 2>&1 || die "$img does not start (--help)"
+  rc=0; out=$(docker run --rm "$img" --help 2>&1) || rc=$?
+  { [ "$rc" = 0 ] || [ "$rc" = 2 ]; } && grep -qi "usage\|--help\|flags:" <<<"$out" \
+    || die "$img does not start (--help exit $rc): $(tail -n3 <<<"$out")"
 done <"$OUT/images"

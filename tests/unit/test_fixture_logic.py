@@ -57,6 +57,14 @@ def test_env_overrides_pin_and_option_overrides_env():
     assert parse(k8s_version="1.35.4").k8s_version == "v1.35.4"
 
 
+def test_untested_kubernetes_is_a_warning_when_allowed(caplog):
+    o = parse(keda_version="2.16.1", allow_untested_k8s=True)
+    assert o.keda_version == "2.16.1" and o.allow_untested_k8s
+    assert "running anyway (--allow-untested-k8s)" in caplog.text
+    assert parse(keda_version="2.20.2", k8s_version="v1.35.4").keda_version == "2.20.2"  # inside its window
+    assert parse(keda_version="2.21.0").keda_version == "2.21.0"  # not in the table: not checked
+
+
 @pytest.mark.parametrize(("kw", "message"), [
     ({"keda_version": "latest"}, "--keda-version 'latest' is not a KEDA version like 2.21.0"),
     ({"keda_version": "2.21"}, "is not a KEDA version"),
@@ -68,6 +76,10 @@ def test_env_overrides_pin_and_option_overrides_env():
     ({"repeat": 0}, "--repeat 0: use 1 or more"),
     ({"repeat": "many"}, "--repeat 'many': use 1 or more"),
     ({"keda_installs": 0}, "--keda-installs 0: use 1 or more"),
+    ({"keda_version": "2.16.1"}, "KEDA 2.16.1 is tested on Kubernetes v1.29-v1.31 (keda.sh/docs/2.16/operate/cluster), "
+                                 "not v1.34.4: use --k8s-version within that window, or --allow-untested-k8s"),
+    ({"keda_from": "2.15.1"}, "KEDA 2.15.1 is tested on Kubernetes v1.28-v1.30"),
+    ({"keda_version": "2.14.0"}, "KEDA 2.14.0 is older than 2.15, the oldest this suite builds and runs"),
     ({"mutant": "nope"}, "--mutant 'nope': unknown; known: wrong-list"),
     ({"baseline": "/nonexistent/base.json"}, "--baseline /nonexistent/base.json: no such file"),
 ])
