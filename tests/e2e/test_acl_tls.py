@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from fixtures.report import diagnostics
-from fixtures.scaling.observe import take
+from fixtures.scaling.observe import scaledobject_warnings, take
 from fixtures.scaling.scenario import ScaleOutAndIn, wait_idle_at_min
 from fixtures.sut.deploy import SCALER_USER, WORKER_USER
 from fixtures.sut.pods import REDIS_LABEL, pods, wait_replaced
@@ -74,14 +74,17 @@ def test_scaler_user_without_scripting_fails_clearly(deployed_app, redis_client,
     wait_replaced(app.kube, app.namespace, REDIS_LABEL, old, REDIS_RECOVERY)
     wait_redis_answers(redis_client, timeout=60)
     t0 = time.monotonic()
-    # KEDA polls (and the HPA asks) whatever the queue holds: the next EVAL is refused.
+    # KEDA polls whatever the queue holds: the next EVAL is refused, and KEDA records Redis's words in a
+    # Warning event on the ScaledObject (the HPA's condition only says "encountered error").
     bound = 2 * b.polling_interval + 2 * b.hpa_sync_period + 10
-    seen = wait_until("the HPA to report Redis refusing the scaler's EVAL",
-                      lambda: take(app.kube, app.target, redis_client),
-                      lambda s: bool(s.hpa_problem) and "NOPERM" in s.hpa_problem and "eval" in s.hpa_problem,
-                      timeout=bound, describe=lambda s: s.line(b.max))
+    said = wait_until("KEDA to report Redis refusing the scaler's EVAL",
+                      lambda: scaledobject_warnings(app.kube, app.target),
+                      lambda ws: any("NOPERM" in w and "'eval'" in w for w in ws), timeout=bound,
+                      describe=lambda ws: "; ".join(ws) or "no warning yet")
     scenario_record.measure("refusal_reported_after", time.monotonic() - t0, f"bound {bound} s")
-    scenario_record.note("hpa_says", seen.hpa_problem or "")
+    scenario_record.note("keda_says", next(w for w in said if "NOPERM" in w))
+    hpa = take(app.kube, app.target, redis_client)
+    scenario_record.note("hpa_says", hpa.hpa_problem or "nothing")
     bundle = diagnostics.collect(app.kube, app.namespace, tmp_path / "diagnostics", redis_client)
     summary = (bundle / "summary.txt").read_text()
     assert "NOPERM" in summary and "'eval'" in summary, f"the bundle's summary does not name the refusal:\n{summary}"

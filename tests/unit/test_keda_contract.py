@@ -213,3 +213,27 @@ def test_hpa_failure_keeps_the_cause_and_ignores_scaling_disabled():
     assert "LabelSelector" not in got
     assert hpa_failure([NS(status="False", reason="ScalingDisabled", message="replica count is zero"),
                         NS(status="True", reason="ValidMetricFound", message="ok")]) is None
+
+
+def test_scaledobject_warnings_newest_first_warnings_only():
+    from datetime import datetime
+    from types import SimpleNamespace as NS
+
+    from fixtures.scaling.observe import scaledobject_warnings
+
+    def event(reason, message, minute, kind="Warning", count=1):
+        return NS(type=kind, reason=reason, message=message, count=count, event_time=None,
+                  last_timestamp=datetime(2026, 11, 26, 10, minute, tzinfo=UTC), metadata=NS(creation_timestamp=None))
+    items = [event("KEDAScalerFailed", "connection refused", 1, count=4),
+             event("KEDAScalersStarted", "Started scalers watch", 2, kind="Normal"),
+             event("KEDAScalerFailed", "NOPERM this user has no permissions to run the 'eval' command", 3, count=2)]
+    calls = []
+
+    def list_events(namespace, field_selector, _request_timeout):
+        calls.append((namespace, field_selector))
+        return NS(items=items)
+    kube = NS(core=NS(list_namespaced_event=list_events))
+    got = scaledobject_warnings(kube, TARGET)
+    assert got == ["KEDAScalerFailed: NOPERM this user has no permissions to run the 'eval' command (x2)",
+                   "KEDAScalerFailed: connection refused (x4)"]
+    assert calls == [("ns", "involvedObject.kind=ScaledObject,involvedObject.name=redis-scaledobject")]
