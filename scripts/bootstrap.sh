@@ -39,7 +39,7 @@ case "$part" in all|--system|--user) ;; *) log "usage: bootstrap.sh [--system|--
 if [ "$part" != --user ]; then
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   missing=()
-  for p in docker.io jq mmdebstrap redis-server python3-venv curl unzip sudo patch; do
+  for p in docker.io jq mmdebstrap redis-server python3-venv python3-yaml openssl curl unzip sudo patch; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then

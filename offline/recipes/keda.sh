@@ -116,7 +116,13 @@ mv "$WORK/offline.yaml" "$OUT/keda-$v.offline.yaml"
 echo "$git_commit" >"$OUT/git-commit"
 
 # Validate: every document parses, CRDs, APIService, images, overlay; each image starts.
-python3 "$REPO/offline/keda/validate.py" "$v" "$OUT" "$tag" >&2 || die "manifest validation failed"
+# validate.py needs PyYAML: the caller's python3 has it when the suite builds (its tox env), Debian's when
+# .ci/run or the nightly call `python3 -m offline.build` first (bootstrap installs python3-yaml).
+py=python3
+"$py" -c 'import yaml' 2>/dev/null || py=/usr/bin/python3
+"$py" -c 'import yaml' 2>/dev/null \
+  || die "offline/keda/validate.py needs PyYAML: apt-get install python3-yaml (or pip install pyyaml)"
+"$py" "$REPO/offline/keda/validate.py" "$v" "$OUT" "$tag" >&2 || die "manifest validation failed"
 # `--help` exits 0, or 2 where the binary uses Go's flag package (2.16.1's operator): either way it must have
 # started and printed its usage; a missing binary, a crash or a bad ENTRYPOINT fails here.
 while read -r img; do
