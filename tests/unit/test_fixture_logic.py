@@ -394,3 +394,30 @@ def test_a_crash_looping_keda_container_is_named_at_once():
     assert keda.crashing([pod("ok", None), pod("starting", "ContainerCreating")]) == []
     assert keda.crashing([pod("adapter", "CrashLoopBackOff")]) == [("adapter", "c", "CrashLoopBackOff")]
     assert keda.crashing([pod("first-error", "Error", restarts=0)]) == []
+
+
+def test_keda_manifest_option_and_its_checks(tmp_path):
+    from fixtures.infra import keda
+
+    assert parse(keda_manifest="https://mirror.example/keda-2.21.0.yaml").keda_manifest.startswith("https://")
+    with pytest.raises(SuiteError, match="--keda-manifest /nonexistent/keda.yaml: no such file"):
+        parse(keda_manifest="/nonexistent/keda.yaml")
+    manifest = tmp_path / "keda.yaml"
+    manifest.write_text("""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: keda-operator, namespace: keda}
+spec:
+  template:
+    spec:
+      containers: [{name: keda-operator, image: ghcr.io/kedacore/keda:2.21.0, imagePullPolicy: Always}]
+""")
+    assert parse(keda_manifest=str(manifest)).keda_manifest == str(manifest)
+    assert "keda-operator" in keda.read_manifest(str(manifest), "2.21.0")
+    with pytest.raises(SuiteError, match=r"installs KEDA images tagged \['2.21.0'\], not 2.20.2: pass --keda-version"):
+        keda.read_manifest(str(manifest), "2.20.2")
+    (tmp_path / "bad.yaml").write_text("kind: [unclosed")
+    with pytest.raises(SuiteError, match="not YAML"):
+        keda.read_manifest(str(tmp_path / "bad.yaml"), "2.21.0")
+    with pytest.raises(SuiteError, match="cannot read it"):
+        keda.read_manifest("http://127.0.0.1:9/keda.yaml", "2.21.0", timeout=2)
