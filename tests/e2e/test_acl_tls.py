@@ -1,12 +1,14 @@
 """Redis with ACL users and TLS (overlay e2e-acl-tls): the default scenario over it, and a clear failure
 when KEDA's user lacks `+@scripting`.
 
-The Redis of this overlay listens only for TLS and has its `default` user off, so a
-scaling run proves by itself that KEDA read the list as `keda-scaler` over verified TLS
+The Redis of this overlay listens only for TLS and nobody can log in as `default` (it keeps
+its permissions only for the AOF replay: see the overlay), so a scaling run proves by itself
+that KEDA read the list as `keda-scaler` over verified TLS
 (username, password and CA from its TriggerAuthentication), and that the workers and the
 suite connect as `celery`. The second test takes `+@scripting` away from `keda-scaler`:
-KEDA's scaler reads the list with EVAL, so the HPA must report Redis's refusal verbatim
-and the diagnostics bundle must name it.
+KEDA's scaler reads the list with EVAL, so KEDA must report Redis's refusal verbatim (a
+Warning event on the ScaledObject; the HPA's condition only says "encountered error") and
+the diagnostics bundle must name it.
 """
 
 from __future__ import annotations
