@@ -55,12 +55,20 @@ def succeeds(cmd: Sequence[str | os.PathLike[str]], *, timeout: float) -> bool:
         return False
 
 
+def _default_interrupts() -> None:
+    """In the child, before exec: SIGINT and SIGQUIT at their defaults, whatever this process inherited (a
+    shell's background job starts with both ignored, and a Python child would then install no
+    KeyboardInterrupt handler: a signal test would fail for that, not for the suite)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def spawn(argv: Sequence[str | os.PathLike[str]], *, stdout: IO | int | None = None, cwd: Path | str | None = None,
           env: dict[str, str] | None = None, new_group: bool = True) -> subprocess.Popen:
     """Start a long-running process, by default in its own process group (so `terminate` gets
-    its children too); stderr goes where stdout goes."""
+    its children too), with SIGINT and SIGQUIT at their defaults; stderr goes where stdout goes."""
     return subprocess.Popen([str(a) for a in argv], stdout=stdout, stderr=subprocess.STDOUT, cwd=cwd, env=env,
-                            text=True, start_new_session=new_group)
+                            text=True, start_new_session=new_group, preexec_fn=_default_interrupts)
 
 
 def wait(proc: subprocess.Popen, timeout: float) -> int | None:

@@ -3,14 +3,15 @@
 # (tests/unit/test_nightly_script.py runs `setup` and `plan` as a non-root user with passwordless
 # sudo in the docker group: the GitHub runner's situation).
 #
-#   bash scripts/nightly.sh setup                       # bootstrap (sudo where root is needed), PATH file
-#   bash scripts/nightly.sh plan  MODE KEDA K8S         # print what `e2e` would run, run nothing
-#   bash scripts/nightly.sh e2e   MODE KEDA K8S         # the full e2e tier; the gate when a baseline fits
+#   bash scripts/nightly.sh setup                       # bootstrap (sudo where root is needed), kind, kustomize
+#   bash scripts/nightly.sh plan  MODE KEDA K8S [ARGS]  # print what `e2e` would run, run nothing
+#   bash scripts/nightly.sh e2e   MODE KEDA K8S [ARGS]  # the full e2e tier; the gate when a baseline fits
 #   bash scripts/nightly.sh mutants                     # tox -e mutants (offline: KEDA mutants are built)
 #   bash scripts/nightly.sh collect                     # build logs into artifacts/ for upload
 #
 # MODE is on (offline: everything built from source) or off (online: the official images and
-# release manifest). The gate runs against docs/results/baseline-<KEDA_PREVIOUS_VERSION>.json when
+# release manifest; CKE_REGISTRY_MIRROR and CKE_KEDA_MANIFEST point them elsewhere). ARGS go to pytest
+# after the script's own (e.g. one test file: tests/e2e/test_online_mode.py runs `e2e off` that way). The gate runs against docs/results/baseline-<KEDA_PREVIOUS_VERSION>.json when
 # that file exists and was made in the same mode on the same Kubernetes version (else it says why not).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,20 +42,25 @@ case "${1:-}" in
     as_root bash scripts/bootstrap.sh --system   # Debian packages, Docker
     bash scripts/bootstrap.sh --user             # Go and tox in this user's cache
     env_file=$(bash scripts/bootstrap.sh --env)
+    # The pinned kind and kustomize, both modes (a runner's own kind is not the pinned one): Go builds, cached.
+    # shellcheck disable=SC1090
+    (source "$env_file" && python3 -m offline.build kind kustomize)
     if [ -n "${GITHUB_PATH:-}" ]; then  # later steps of the job see the tools
       printf '%s\n' "$CACHE/bin" "$CACHE/go/bin" "$CACHE/venv/bin" >>"$GITHUB_PATH"
     fi
     say "tools on PATH with: source $env_file"
     ;;
   plan|e2e)
-    mode=${2:?MODE (on|off)} keda=${3:?KEDA version} k8s=${4:?Kubernetes version}
+    sub=$1 mode=${2:?MODE (on|off)} keda=${3:?KEDA version} k8s=${4:?Kubernetes version}
+    shift 4
     # shellcheck disable=SC1090
     source "$(bash scripts/bootstrap.sh --env)"
     args=(--offline="$mode" --keda-version="$keda" --k8s-version="$k8s" --results-file=artifacts/result.json)
     [ "$keda" = "$(pin KEDA_VERSION)" ] && mapfile -t -O ${#args[@]} args < <(baseline_args "$mode" "$k8s")
     # The nightly runs the whole e2e tier, the slow KEDA-feature scenarios included (tox -e e2e-full).
+    args+=("$@")
     say "tox -e e2e-full -- ${args[*]}"
-    if [ "$1" = e2e ]; then
+    if [ "$sub" = e2e ]; then
       if [ "$mode" = on ]; then python3 -m offline.build --keda-version "$keda" --k8s-version "$k8s"; fi
       tox -e e2e-full -- "${args[@]}"
     fi

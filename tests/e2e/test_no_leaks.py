@@ -1,10 +1,16 @@
-"""SIGINT or SIGTERM to a running pytest leaves no cluster, node container or port-forward behind;
-after a SIGKILL, which nothing can catch, the next run deletes what was left."""
+"""Ctrl-C to `tox -e e2e` (SIGINT to its whole process group, as a terminal sends it) during cluster creation,
+KEDA's install or a running test, or SIGTERM to a running pytest (CI cancelling a job), leaves no cluster, node
+container or port-forward behind; after a SIGKILL, which nothing can catch, the next run deletes what was left.
+
+Through tox, because that is the laptop's path and tox stands between the terminal and pytest: on Ctrl-C it
+forwards SIGINT, then SIGTERM after `interrupt_timeout` and SIGKILL after `terminate_timeout` (tox.ini sets them
+long enough for the suite's teardown; tox's defaults, 0.3 s and 0.2 s, would cut it off)."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,14 +44,23 @@ def _wait_for_line(proc: subprocess.Popen, log: Path, needle: str, timeout: floa
                describe=lambda t: "last lines:\n" + "\n".join(t.splitlines()[-15:]), progress_every=None)
 
 
-def _inner_pytest(name: str, provisioned, tmp_path: Path, log: Path) -> subprocess.Popen:
-    args = [str(REPO / "tests/e2e/test_low_priority.py"), "-m", "e2e", "-p", "no:cacheprovider",
+def _inner_run(name: str, provisioned, tmp_path: Path, log: Path, via_tox: bool) -> subprocess.Popen:
+    """The low-priority test on a cluster of its own, started as `tox -e e2e -- ...` (the laptop's command;
+    --skip-pkg-install: the outer run's tox environment is in use and already holds the package) or as a bare
+    pytest. Its own process group, SIGINT at its default (`spawn`), whatever this process inherited."""
+    args = [str(REPO / "tests/e2e/test_low_priority.py"), "-p", "no:cacheprovider",
             f"--cluster-name={name}", f"--artifacts-dir={tmp_path / 'artifacts'}",
+            f"--results-file={tmp_path / 'result.json'}", f"--junitxml={tmp_path / 'junit.xml'}",
             f"--offline={'on' if provisioned.offline else 'off'}", f"--keda-version={provisioned.keda_version}",
             f"--basetemp={tmp_path / 'inner'}"]
+    if via_tox:
+        tox = shutil.which("tox")
+        assert tox, "tox is not on PATH (scripts/bootstrap.sh installs it; source its --env file)"
+        argv = [tox, "-e", "e2e", "--skip-pkg-install", "--", *args]
+    else:
+        argv = [sys.executable, "-c", INNER_PYTEST, "-m", "e2e", *args]
     with log.open("w") as out:
-        return spawn([sys.executable, "-c", INNER_PYTEST, *args], stdout=out, cwd=REPO, new_group=True,
-                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        return spawn(argv, stdout=out, cwd=REPO, new_group=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def _take_stock_and_clean(kind: Kind, name: str) -> tuple[bool, list[int]]:
@@ -61,17 +76,23 @@ def _take_stock_and_clean(kind: Kind, name: str) -> tuple[bool, list[int]]:
 
 
 @pytest.fixture
-def inner(suite_options, provisioned, tmp_path) -> tuple[Kind, str, Path, subprocess.Popen]:
-    """An inner pytest (the low-priority test) on a cluster of its own, named `leak-xxxxxx`."""
+def inner(request, suite_options, provisioned, tmp_path) -> tuple[Kind, str, Path, subprocess.Popen]:
+    """An inner run (the low-priority test) on a cluster of its own, named `leak-xxxxxx`; through tox when the
+    test is parametrized with via_tox=True."""
     name = f"leak-{secrets.token_hex(3)}"
     log = tmp_path / "inner.log"
-    return Kind(find_tool("kind", suite_options.kind_bin)), name, log, _inner_pytest(name, provisioned, tmp_path, log)
+    via_tox = getattr(request, "param", False)
+    return (Kind(find_tool("kind", suite_options.kind_bin)), name, log,
+            _inner_run(name, provisioned, tmp_path, log, via_tox))
 
 
-@pytest.mark.parametrize(("sig", "when"), [
-    (signal.SIGINT, "cluster {name} ready"),  # Ctrl-C while KEDA installs
-    (signal.SIGTERM, "port-forward"),  # CI cancelling the job while a test runs
-], ids=["SIGINT-during-setup", "SIGTERM-during-test"])
+@pytest.mark.parametrize(("inner", "sig", "when"), [
+    (True, signal.SIGINT, "creating kind cluster {name}"),  # Ctrl-C while kind creates the cluster
+    (True, signal.SIGINT, "cluster {name} ready"),  # Ctrl-C while KEDA installs
+    (True, signal.SIGINT, "port-forward"),  # Ctrl-C while a test runs
+    (False, signal.SIGTERM, "port-forward"),  # CI cancelling the job while a test runs
+], ids=["tox-SIGINT-during-cluster-creation", "tox-SIGINT-during-keda-install", "tox-SIGINT-during-test",
+        "pytest-SIGTERM-during-test"], indirect=["inner"])
 def test_signal_leaves_nothing_behind(sig, when, inner):
     kind, name, log, proc = inner
     try:

@@ -82,6 +82,9 @@ def test_untested_kubernetes_is_a_warning_when_allowed(caplog):
     ({"keda_version": "2.14.0"}, "KEDA 2.14.0 is older than 2.15, the oldest this suite builds and runs"),
     ({"mutant": "nope"}, "--mutant 'nope': unknown; known: wrong-list"),
     ({"baseline": "/nonexistent/base.json"}, "--baseline /nonexistent/base.json: no such file"),
+    ({"registry_mirror": "127.0.0.1:5000", "offline": "on"}, "--registry-mirror is for online mode"),
+    ({"registry_mirror": "ftp://mirror"}, "--registry-mirror 'ftp://mirror': use [http://|https://]HOST[:PORT]"),
+    ({"registry_mirror": "mirror:port"}, "--registry-mirror 'mirror:port':"),
 ])
 def test_bad_options_give_one_line(kw, message):
     with pytest.raises(SuiteError) as e:
@@ -95,6 +98,10 @@ def test_offline_modes():
     assert options.resolve_offline(parse(offline="on").offline_mode, lambda: True) is True
     assert options.resolve_offline(parse(offline="off").offline_mode, lambda: False) is False
     assert parse(env={"CKE_OFFLINE": "on"}).offline_mode == "on"
+    # a registry mirror is the registry: auto is online without asking Docker Hub
+    mirrored = parse(registry_mirror="127.0.0.1:5000")
+    assert options.resolve_offline(mirrored.offline_mode, lambda: False, mirrored.registry_mirror) is False
+    assert parse(env={"CKE_REGISTRY_MIRROR": "harbor.corp"}).registry_mirror.scheme == "https"
 
 
 def test_keda_release_url():
