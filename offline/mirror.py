@@ -5,7 +5,8 @@ pulls to one mirror instead (Harbor, Artifactory, a Docker Hub pull-through cach
 mirror on a machine without any registry access, so the online path can be run for real here:
 
     python3 -m offline.mirror start [--port 5000]   # distribution v3 (offline/recipes/registry.sh), detached
-    python3 -m offline.mirror fill                  # the offline build's images, under their upstream names
+    python3 -m offline.mirror fill                  # the offline build's images, under their upstream names,
+                                                    # and prints the path of KEDA's release manifest
     python3 -m offline.mirror pulls                 # what was pulled from it (its access log), one per line
     python3 -m offline.mirror stop
 
@@ -258,7 +259,13 @@ def main(argv: list[str] | None = None) -> int:
             m = running()
             if m is None:
                 raise SuiteError("no mirror running: python3 -m offline.mirror start")
-            fill(m, upstream_images(load_pins({"KEDA_VERSION": a.keda_version} if a.keda_version else {})))
+            pins = load_pins({"KEDA_VERSION": a.keda_version} if a.keda_version else {})
+            fill(m, upstream_images(pins))
+            # the release manifest that goes with the images (--keda-manifest), made by the offline KEDA build
+            results = offline_build.build(["keda"], {"KEDA_VERSION": pins["KEDA_VERSION"]},
+                                          say=lambda s: print(s, file=sys.stderr))
+            if offline_build.complete(results):
+                print(offline_build.outputs(results)["keda"] / f"keda-{pins['KEDA_VERSION']}.yaml")
         elif a.command == "pulls":
             for pull in pulls(mirror_dir() / "access.log"):
                 print(json.dumps(asdict(pull)))

@@ -11,8 +11,9 @@
 #
 # MODE is on (offline: everything built from source) or off (online: the official images and
 # release manifest; CKE_REGISTRY_MIRROR and CKE_KEDA_MANIFEST point them elsewhere). ARGS go to pytest
-# after the script's own (e.g. one test file: tests/e2e/test_online_mode.py runs `e2e off` that way). The gate runs against docs/results/baseline-<KEDA_PREVIOUS_VERSION>.json when
-# that file exists and was made in the same mode on the same Kubernetes version (else it says why not).
+# after the script's own (e.g. one test file: tests/e2e/test_online_mode.py runs `e2e off` that way).
+# The gate runs against docs/results/baseline-<KEDA_PREVIOUS_VERSION>-<offline|online>.json when that
+# file exists and was made in the same mode on the same Kubernetes version (else it says why not).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${CKE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/celery-keda-e2e}
@@ -24,7 +25,7 @@ pin() { bash -c "set -a; . offline/versions.env; . offline/addons.env; echo \"\$
 baseline_args() {  # the gate's --baseline, when a stored baseline fits this cell
   local mode=$1 k8s=$2 prev file
   prev=$(pin KEDA_PREVIOUS_VERSION)
-  file=docs/results/baseline-$prev.json
+  file=docs/results/baseline-$prev-$([ "$mode" = on ] && echo offline || echo online).json
   if [ ! -f "$file" ]; then say "gate: no stored baseline $file"; return; fi
   if ! python3 - "$file" "$mode" "$k8s" <<'PY'
 import json, sys
@@ -76,5 +77,5 @@ case "${1:-}" in
     [ -f "$CACHE/last-build.json" ] && cp "$CACHE/last-build.json" artifacts/build-logs/
     ;;
   *)
-    sed -n '2,16p' "$0" >&2; exit 2 ;;
+    sed -n '2,17p' "$0" >&2; exit 2 ;;
 esac

@@ -38,9 +38,13 @@ def as_runner(user: str, command: str, timeout: float, cwd: Path, check: bool = 
     """`command` in a login shell of `user` in `cwd`; its output (stdout and stderr). With `check`, a non-zero
     exit fails the test with the output's tail."""
     argv = ["bash", "-lc", f"cd {cwd} && {command}"]
+    env = None
     if user and user != os.environ.get("USER") and os.geteuid() == 0:
         argv = ["runuser", "-u", user, "--", *argv]
-    cp = run(argv, timeout=timeout, check=False)
+        # A runner's clean environment, not this run's: tox's TOX_WORK_DIR, TOX_ENV_DIR... would point the
+        # runner's tox at this checkout's .tox (runuser sets HOME, USER, LOGNAME and SHELL from passwd).
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+    cp = run(argv, timeout=timeout, check=False, env=env)
     out = cp.stdout + cp.stderr
     if check:
         assert cp.returncode == 0, f"`{command}` as {user or 'this user'} failed (exit {cp.returncode}):\n{out[-3000:]}"
