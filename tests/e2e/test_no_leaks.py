@@ -97,7 +97,14 @@ def test_signal_leaves_nothing_behind(sig, when, inner):
     kind, name, log, proc = inner
     try:
         _wait_for_line(proc, log, when.format(name=name), timeout=600)
-        time.sleep(2)
+        if when.startswith("creating"):
+            # The fault must land mid-creation: kind's node container exists, the cluster is not ready yet.
+            wait_until(f"kind to start the node container of {name}",
+                       lambda: docker.containers_with_label(f"{NODE_LABEL}={name}"), bool, timeout=120, interval=0.2,
+                       progress_every=None)
+            assert f"cluster {name} ready" not in log.read_text(), "too late: the cluster was already ready"
+        else:
+            time.sleep(2)
         # As a terminal sends Ctrl-C (and CI cancels a job): to the whole process group, so kind, kubectl and
         # docker children get it too, not only pytest.
         os.killpg(proc.pid, sig)
