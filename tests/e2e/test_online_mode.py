@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from common.paths import REPO
+from common.pins import load_pins
 from common.process import run
 from fixtures.infra import cleanup, keda
 from fixtures.infra.provision import ONLINE_NODE_IMAGE, Provisioned
@@ -99,8 +100,8 @@ def test_online_mode_through_a_registry_mirror(mirror, manifest_url, online_prov
     as_runner(user, "bash scripts/nightly.sh setup", timeout=900, cwd=checkout)
     env = (f"CKE_REGISTRY_MIRROR={mirror.address} CKE_KEDA_MANIFEST={manifest_url} KUBECTL_BIN={kubectl} "
            "PYTHONUNBUFFERED=1")
-    out = as_runner(user, f"env {env} bash scripts/nightly.sh e2e off {p.keda_version} {p.k8s_version} {SCENARIO}",
-                    timeout=RUN_BOUND, cwd=checkout, check=False)
+    out = as_runner(user, f"env {env} bash scripts/nightly.sh e2e off {p.keda_version} {p.k8s_version} {SCENARIO}; "
+                          "echo nightly-exit=$?", timeout=RUN_BOUND, cwd=checkout, check=False)
     (Path(suite_options.artifacts_dir) / "online-mode.log").write_text(out)
     result_file = checkout / "artifacts" / "result.json"
     assert result_file.exists(), f"the online run wrote no result.json; its output ends:\n{out[-4000:]}"
@@ -108,6 +109,12 @@ def test_online_mode_through_a_registry_mirror(mirror, manifest_url, online_prov
     outcomes = {k: t.get("outcome") for k, t in result["tests"].items()}
     assert outcomes and set(outcomes.values()) == {"passed"}, \
         f"the online default scenario did not pass: {outcomes}; output ends:\n{out[-4000:]}"
+    # The nightly gates the pinned KEDA on the stored online baseline of the previous pin, when there is one.
+    baseline = f"docs/results/baseline-{load_pins()['KEDA_PREVIOUS_VERSION']}-online.json"
+    if p.keda_version == load_pins()["KEDA_VERSION"] and (REPO / baseline).exists():
+        gate = [line for line in out.splitlines() if line.startswith("gate: ")]
+        assert f"gate: PASS against {baseline}" in out, f"the nightly's gate did not pass: {gate or 'no gate line'}"
+    assert "nightly-exit=0" in out, f"scripts/nightly.sh e2e failed; output ends:\n{out[-4000:]}"
 
     node_image = f"{ONLINE_NODE_IMAGE}:{p.k8s_version}"
     assert (result["offline"], result["registry_mirror"]) == (False, mirror.address), result
