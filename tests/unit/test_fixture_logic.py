@@ -428,3 +428,16 @@ spec:
         keda.read_manifest(str(tmp_path / "bad.yaml"), "2.21.0")
     with pytest.raises(SuiteError, match="cannot read it"):
         keda.read_manifest("http://127.0.0.1:9/keda.yaml", "2.21.0", timeout=2)
+
+
+def test_scale_events_settle_for_the_longest_policy_period():
+    """A run starting within one policy period of the last scale-down would jump 1 -> 10 (the HPA adds back the
+    pods removed in the period): the scenario waits out the longest period first; nothing to wait for without
+    behavior (the legacy limit)."""
+    from fixtures.scaling.hpa_model import ScalingBounds, ScalingPolicy
+    b = ScalingBounds(polling_interval=5, cooldown=10, min=1, max=10, list_length=10,
+                      scale_up_policies=(ScalingPolicy("Percent", 100, 15), ScalingPolicy("Pods", 4, 30)),
+                      scale_down_policies=(ScalingPolicy("Percent", 100, 60),))
+    assert b.scale_events_settled_after() == 30  # the scale-up policies' periods count, not scale-down's
+    assert ScalingBounds(polling_interval=5, cooldown=10, min=1, max=10, list_length=10,
+                         behavior_set=False).scale_events_settled_after() == 0
