@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -82,7 +83,10 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 def _runner_kubectl(user: str, home: Path, suite_kubectl: Path) -> Path:
-    """The runner's kubectl (GitHub's ubuntu image has one; this machine's runner user gets the built one)."""
+    """The runner's kubectl (GitHub's ubuntu image has one; this machine's runner user gets the built one).
+    Not root: this user is the runner already, and its kubectl is the suite's."""
+    if os.geteuid() != 0:
+        return suite_kubectl
     dest = home / "runner-tools" / "kubectl"
     run(["runuser", "-u", user, "--", "mkdir", "-p", str(dest.parent)], timeout=30)
     run(["install", "-o", user, "-m", "0755", str(suite_kubectl), str(dest)], timeout=60)
