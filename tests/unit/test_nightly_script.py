@@ -4,13 +4,11 @@ user's cache; `plan` must print the e2e command the workflow would run."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from common.paths import REPO
-from common.process import run
 from tests.runner_user import as_runner as run_as
+from tests.runner_user import home_of
 from tests.runner_user import runner_user as ensure_runner_user
 
 
@@ -26,7 +24,7 @@ def as_runner(user: str, command: str, timeout: float) -> str:
 def test_setup_then_plan_as_a_sudo_user_in_the_docker_group(runner_user):
     out = as_runner(runner_user, "bash scripts/nightly.sh setup", timeout=600)
     assert "system part done" in out and "tools on PATH with" in out
-    home = Path(run(["bash", "-c", f"echo ~{runner_user}"], timeout=10).stdout.strip())
+    home = home_of(runner_user)
     cache = home / ".cache" / "celery-keda-e2e"
     assert (cache / "venv" / "bin" / "tox").exists(), "tox belongs in the user's cache"
     owners = {p.stat().st_uid for p in (cache, cache / "venv")}
