@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# Everything the suite needs on a stock Debian 12 machine, from nothing: the README's
-# fresh-machine block is this script, and .ci/run runs it. Idempotent; prints what it
-# installed and what was already there.
+# Everything the suite needs on a stock Debian 12 (or Ubuntu) machine, from nothing: `.ci/run` and
+# `scripts/e2e.sh` (the README's two commands) start with it. Idempotent; prints what it installed, what
+# was already there and what it did about the user's access to Docker.
 #
-#   sudo bash scripts/bootstrap.sh        # then: source "$(bash scripts/bootstrap.sh --env)"
-#   sudo bash scripts/bootstrap.sh --system && bash scripts/bootstrap.sh --user   # as a sudo user
+#   bash scripts/bootstrap.sh             # as root, or as a user with sudo (the system part goes through sudo)
+#   source "$(bash scripts/bootstrap.sh --env)"      # go, tox and the built tools on PATH
 #
-# --system does what needs root (Debian packages, Docker); --user what belongs to the user (Go and
-# tox in the user's cache); no flag does both (as root: CI here).
-# - Debian packages: docker.io (started by scripts/ensure-docker.sh), jq, mmdebstrap (the offline
-#   build's Debian bases), redis-server (the unit tier), python3-venv, curl, unzip, sudo, patch.
+# --system does what needs root, --user what belongs to the user; no flag does both.
+# - Debian packages: jq, mmdebstrap and debian-archive-keyring (the offline build's Debian bases, also
+#   on Ubuntu), redis-server (the unit tier), python3-venv, python3-yaml, openssl, curl, unzip, sudo,
+#   patch, shellcheck (tox -e lint).
+# - Docker: scripts/ensure-docker.sh. An engine that answers is left alone, an installed one is started,
+#   and only a machine without any engine gets Debian's docker.io (never installed over docker-ce).
+#   A sudo user not yet in the `docker` group is added to it; this run's own processes reach Docker
+#   through `sg docker` (scripts/lib.sh), later logins have the group.
 # - Go $GO_VERSION when no go >= 1.26 is on PATH: the toolchain module the Go module proxy serves
 #   (golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-<arch>), unpacked into the cache. Debian 12's
 #   golang-go is 1.19, too old for KEDA 2.20+ (go 1.26.0 in its go.mod) and for kind v0.33.0.
 # - tox in a virtual environment in the cache (a stock Debian 12 refuses `pip install` into the
 #   system Python: PEP 668).
-# --env prints a file to source that puts go, tox and the built tools on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${CKE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/celery-keda-e2e}
@@ -36,30 +39,48 @@ if [ "${1:-}" = --env ]; then write_env; echo "$ENV_FILE"; exit 0; fi
 part=${1:-all}
 case "$part" in all|--system|--user) ;; *) log "usage: bootstrap.sh [--system|--user|--env]"; exit 2 ;; esac
 
+if [ "$part" != --user ] && [ "$(id -u)" != 0 ]; then
+  # The system part as root, through sudo (it asks for a password when sudo needs one).
+  command -v sudo >/dev/null || { log "not root and no sudo: run \`bash scripts/bootstrap.sh --system\` as root first"; exit 1; }
+  log "system part through sudo (Debian packages, Docker, the docker group for $(id -un))"
+  sudo bash scripts/bootstrap.sh --system
+  [ "$part" = --system ] && exit 0
+  part=--user
+fi
+
 if [ "$part" != --user ]; then
-if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+APT_LOG=/var/log/celery-keda-e2e-bootstrap-apt.log   # root's, not in a user's cache
+if command -v apt-get >/dev/null; then
   missing=()
-  for p in docker.io jq mmdebstrap redis-server python3-venv python3-yaml openssl curl unzip sudo patch; do
+  for p in jq mmdebstrap debian-archive-keyring redis-server python3-venv python3-yaml openssl curl unzip sudo patch \
+           shellcheck; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     apt-get update -q >/dev/null 2>&1 || log "apt-get update failed; trying the install with the lists there are"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >"$CACHE.apt.log" 2>&1 \
-      || { tail -20 "$CACHE.apt.log" >&2; exit 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >"$APT_LOG" 2>&1 \
+      || { tail -20 "$APT_LOG" >&2; log "apt-get install failed (log: $APT_LOG)"; exit 1; }
   else
     log "Debian packages present"
   fi
 else
-  log "not root or no apt-get: assuming docker, jq, mmdebstrap, redis-server, python3-venv are installed"
+  log "no apt-get: assuming jq, mmdebstrap, redis-server, python3-venv, shellcheck are installed"
 fi
-if [ "$(id -u)" = 0 ]; then
-  bash scripts/ensure-docker.sh
-else
-  log "not root: start Docker with \`sudo bash scripts/ensure-docker.sh\` if no engine answers"
+bash scripts/ensure-docker.sh
+# The user who asked (sudo's SUDO_USER) reaches Docker without sudo: the docker group.
+user=${SUDO_USER:-}
+if [ -n "$user" ] && [ "$user" != root ] && getent group docker >/dev/null; then
+  if id -nG "$user" | tr ' ' '\n' | grep -qx docker; then
+    log "$user is in the docker group"
+  else
+    usermod -aG docker "$user"
+    log "added $user to the docker group: new logins have it; scripts/e2e.sh and .ci/run reach Docker through \`sg docker\` until then"
+  fi
 fi
 fi
 [ "$part" = --system ] && { log "system part done"; exit 0; }
+mkdir -p "$CACHE"   # a fresh HOME has no ~/.cache yet
 
 go_ok() {  # a go on PATH (or in the cache) new enough for KEDA and kind
   local v; v=$("$1" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers on this machine, installing and starting
-# Debian's docker.io when it is missing. Idempotent: a running engine is left
-# alone. Where the host's capability bounding set lacks CAP_SYS_RESOURCE
-# (privileged containers then fail with "unable to apply caps"), registers a
-# runc wrapper that drops that one capability, so kind nodes can start.
+# Make sure a Docker engine answers on this machine. Idempotent, and it never
+# replaces an engine: one that answers is left alone; one that is installed but
+# stopped (Debian's docker.io, Docker's docker-ce, moby-engine...) is started;
+# only a machine with no engine at all gets Debian's docker.io. Where the host's
+# capability bounding set lacks CAP_SYS_RESOURCE (privileged containers then
+# fail with "unable to apply caps"), registers a runc wrapper that drops that
+# one capability (merged into an existing daemon.json, which is backed up).
 set -euo pipefail
 
 log() { printf 'ensure-docker: %s\n' "$*" >&2; }
@@ -42,23 +44,45 @@ clear_stale_pidfile() {
   log "removing stale $1 ($(pidfile_state "$1" | cut -d: -f2) is not a running dockerd)"
   rm -f "$1"
 }
+# What to do about the engine: "running" (it answers: touch nothing), "start"
+# (a dockerd is installed, from whichever package), "install" (no engine at all:
+# Debian's docker.io), or "refuse:<why>" (an engine package without its dockerd:
+# installing docker.io over it would conflict or replace it).
+engine_plan() {
+  if docker info >/dev/null 2>&1; then echo running; return; fi
+  if command -v dockerd >/dev/null 2>&1; then echo start; return; fi
+  local p
+  for p in docker-ce moby-engine docker-engine podman-docker; do
+    if dpkg -s "$p" >/dev/null 2>&1; then echo "refuse:$p is installed but no dockerd is on PATH"; return; fi
+  done
+  echo install
+}
+# daemon.json with the runc-nosysresource runtime as the default, keeping every
+# other setting of an existing file (stdin: the file's text, or nothing).
+merge_daemon_json() {
+  local current; current=$(cat)
+  [ -n "${current//[[:space:]]/}" ] || current='{}'
+  jq '(.runtimes //= {}) | .runtimes["runc-nosysresource"] = {"path": "/usr/local/sbin/runc-nosysresource"}
+      | .["default-runtime"] = "runc-nosysresource"' <<<"$current"
+}
 # Sourced by the unit tests for the functions above only.
 [ "${ENSURE_DOCKER_FUNCTIONS_ONLY:-0}" = 1 ] && return 0
 
-if docker info >/dev/null 2>&1; then
-  log "engine already running ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
-  exit 0
-fi
-
+plan=$(engine_plan)
+case "$plan" in
+  running) log "engine already running ($(docker version --format '{{.Server.Version}}' 2>/dev/null)): left as it is"; exit 0 ;;
+  refuse:*) die "${plan#refuse:}: not installing Debian's docker.io over it; repair that engine, then run this again" ;;
+esac
 if [ "$(id -u)" != 0 ]; then
-  die "no Docker engine answers and this is not root: start Docker yourself (or run this script as root)"
+  die "no Docker engine answers and this is not root: run this script with sudo (or start Docker yourself)"
 fi
-
-if ! command -v dockerd >/dev/null 2>&1; then
+if [ "$plan" = install ]; then
   command -v apt-get >/dev/null 2>&1 || die "no dockerd and no apt-get: install a Docker engine by hand"
-  log "installing docker.io from Debian"
+  log "no Docker engine on this machine: installing docker.io from Debian"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io jq >/tmp/ensure-docker-apt.log 2>&1 \
     || { tail -20 /tmp/ensure-docker-apt.log >&2; die "apt-get install docker.io failed (log: /tmp/ensure-docker-apt.log)"; }
+else
+  log "dockerd is installed ($(command -v dockerd)) but does not answer: starting it, not reinstalling"
 fi
 command -v jq >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq >/dev/null 2>&1 \
   || die "jq is needed for the runc wrapper and could not be installed"
@@ -91,17 +115,19 @@ done
 exec /usr/sbin/runc "$@"
 WRAP
   chmod 0755 /usr/local/sbin/runc-nosysresource
-  cat >/etc/docker/daemon.json <<'JSON'
-{
-  "runtimes": {"runc-nosysresource": {"path": "/usr/local/sbin/runc-nosysresource"}},
-  "default-runtime": "runc-nosysresource"
-}
-JSON
+  if [ -s /etc/docker/daemon.json ] && ! grep -q runc-nosysresource /etc/docker/daemon.json; then
+    cp /etc/docker/daemon.json /etc/docker/daemon.json.before-cke
+    log "merging the runtime into /etc/docker/daemon.json (the old one: /etc/docker/daemon.json.before-cke)"
+  fi
+  current=$(cat /etc/docker/daemon.json 2>/dev/null || true)
+  merged=$(merge_daemon_json <<<"$current") || die "/etc/docker/daemon.json is not JSON: fix it, then run this again"
+  printf '%s\n' "$merged" >/etc/docker/daemon.json
 else
   log "CapBnd=$capbnd has CAP_SYS_RESOURCE: plain runc"
 fi
 
 if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+  systemctl enable --now containerd >/dev/null 2>&1 || true
   systemctl restart docker || die "systemctl restart docker failed: journalctl -u docker"
 else
   pidfile=${DOCKER_PIDFILE:-/var/run/docker.pid}
