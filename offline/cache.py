@@ -18,7 +18,7 @@ from pathlib import Path
 from common import docker
 from common.paths import bin_dir, cache_root
 
-TOOLS = ("kind", "kustomize", "kubectl")
+TOOLS = ("kind", "kustomize", "kubectl", "actionlint")
 STAMP = ".complete"
 # The key in the stamp that maps each listed image to its ID (sha256:...).
 IMAGE_IDS = "image_ids"
