@@ -4,6 +4,7 @@ not be removed."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -133,3 +134,65 @@ def test_a_process_inside_a_container_is_not_the_hosts(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+# --- what the script does about the engine: never replace one -------------------------------------------------
+
+def _fake_bin(tmp_path: Path, **scripts: str) -> Path:
+    """A directory of fake executables (name -> shell body) that log each call to calls.log, and nothing else:
+    the real docker, dockerd, dpkg and apt-get of this machine are out of reach."""
+    fake = tmp_path / "bin"
+    fake.mkdir(exist_ok=True)
+    for name, body in scripts.items():
+        path = fake / name
+        path.write_text(f"#!/bin/bash\necho \"{name} $*\" >>{tmp_path}/calls.log\n{body}\n")
+        path.chmod(0o755)
+    for tool in ("cat", "tr", "grep", "awk", "mkdir", "id", "jq", "sed", "tail", "readlink", "pgrep", "cut"):
+        if not (fake / tool).exists() and shutil.which(tool):
+            (fake / tool).symlink_to(shutil.which(tool))  # type: ignore[arg-type]
+    return fake
+
+
+def _plan(fake: Path) -> str:
+    cp = run(["/bin/bash", "-c", f"ENSURE_DOCKER_FUNCTIONS_ONLY=1 source '{SCRIPT}'; engine_plan"],
+             env={"PATH": str(fake)}, timeout=30, check=False)
+    assert cp.returncode == 0, cp.stderr
+    return cp.stdout.strip()
+
+
+def test_an_engine_that_answers_is_left_alone(tmp_path: Path) -> None:
+    fake = _fake_bin(tmp_path, docker="exit 0", dockerd="exit 0", dpkg="exit 1", **{"apt-get": "exit 0"})
+    assert _plan(fake) == "running"
+    cp = run(["/bin/bash", str(SCRIPT)], env={"PATH": str(fake)}, timeout=30, check=False)
+    assert cp.returncode == 0 and "left as it is" in cp.stderr, cp.stderr
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert not [c for c in calls if not c.startswith("docker ")], f"touched more than `docker`: {calls}"
+
+
+def test_an_installed_engine_that_is_stopped_is_started_not_reinstalled(tmp_path: Path) -> None:
+    fake = _fake_bin(tmp_path, docker="exit 1", dockerd="exit 0", dpkg="exit 0")
+    assert _plan(fake) == "start"
+
+
+def test_docker_ce_without_its_dockerd_is_refused_not_overwritten(tmp_path: Path) -> None:
+    """A stock ubuntu-24.04 runner has docker-ce/containerd.io; Debian's docker.io conflicts with them."""
+    fake = _fake_bin(tmp_path, docker="exit 1", dpkg='[ "$2" = docker-ce ]', **{"apt-get": "exit 0"})
+    assert _plan(fake) == "refuse:docker-ce is installed but no dockerd is on PATH"
+    cp = run(["/bin/bash", str(SCRIPT)], env={"PATH": str(fake)}, timeout=30, check=False)
+    assert cp.returncode == 1 and "not installing Debian's docker.io" in cp.stderr, cp.stderr
+    assert "apt-get" not in (tmp_path / "calls.log").read_text()
+
+
+def test_no_engine_at_all_gets_debians_docker_io(tmp_path: Path) -> None:
+    fake = _fake_bin(tmp_path, docker="exit 1", dpkg="exit 1")
+    assert _plan(fake) == "install"
+
+
+def test_daemon_json_keeps_the_users_settings(tmp_path: Path) -> None:
+    merge = f"ENSURE_DOCKER_FUNCTIONS_ONLY=1 source '{SCRIPT}'; merge_daemon_json"
+    cp = run(["bash", "-c", merge], input='{"log-level": "warn", "runtimes": {"nvidia": {"path": "x"}}}', timeout=30)
+    merged = json.loads(cp.stdout)
+    assert merged["log-level"] == "warn" and set(merged["runtimes"]) == {"nvidia", "runc-nosysresource"}
+    assert merged["default-runtime"] == "runc-nosysresource"
+    assert json.loads(run(["bash", "-c", merge], input="", timeout=30).stdout)["default-runtime"] == "runc-nosysresource"
+    assert run(["bash", "-c", merge], input="{not json", timeout=30, check=False).returncode != 0
