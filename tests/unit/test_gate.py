@@ -7,6 +7,7 @@ a time past one missed HPA sync, a metric lag past two polls, another Kubernetes
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 import pytest
 
@@ -164,3 +165,39 @@ def test_one_late_hpa_decision_per_step_passes_and_one_more_fails():
     assert failed_checks(later, base) == {"reached_max", "drained", "back_to_min"}
     late_step = run(scenario(scale_up_to_max=19.5 + 15 + 2.5))  # one decision, more than one sync + 2 samples late
     assert failed_checks(late_step, run(scenario(scale_up_to_max=19.5))) == {"scale_up_to_max"}
+
+
+def test_the_verdict_reaches_junit_and_the_job_summary(tmp_path):
+    """A gate FAIL must be seen where a nightly is read: a failing JUnit testcase and a Markdown summary with
+    the failing check and the phase table; a PASS leaves every testcase green."""
+    base, cur, slow = (tmp_path / n for n in ("b.json", "c.json", "s.json"))
+    base.write_text(json.dumps([run(scenario(1.0), scenario(1.03))]))
+    cur.write_text(json.dumps(run(scenario(1.01))))
+    slow.write_text(json.dumps(run(scenario(first_scale_up=60.0, reaction=60.0))))
+    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
+    args = ["--junit", str(junit), "--summary", str(summary), "--title", "KEDA 2.21.0 against 2.20.2"]
+    assert gate.main(["--baseline", str(base), str(cur), *args]) == 0
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite.get("failures") == "0" and suite.find("testcase").get("name") == "KEDA 2.21.0 against 2.20.2"
+    assert "## Upgrade gate: PASS: KEDA 2.21.0 against 2.20.2" in summary.read_text()
+
+    assert gate.main(["--baseline", str(base), str(slow), *args]) == 1
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    verdict = suite.find("testcase")
+    assert verdict.get("classname") == "gate.verdict" and verdict.find("failure") is not None
+    assert {c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None} >= \
+        {"KEDA 2.21.0 against 2.20.2", "first_scale_up", "reaction"}
+    text = summary.read_text()  # appended: both verdicts, as a job summary holds every step's
+    assert "## Upgrade gate: FAIL: KEDA 2.21.0 against 2.20.2" in text
+    assert "| first_scale_up | candidate 60.0s" in text.replace("`", "").replace(f"{T} ", "")
+    assert "| first_scale_up | 60.0 | 13.0..13.4 |" in text
+
+
+def test_a_missing_result_is_a_failing_verdict_not_a_silent_pass(tmp_path):
+    """The e2e step crashed before writing result.json: the gate step must still say FAIL, in JUnit too."""
+    base = tmp_path / "b.json"
+    base.write_text(json.dumps(run(scenario())))
+    junit = tmp_path / "junit.xml"
+    assert gate.main(["--baseline", str(base), str(tmp_path / "missing.json"), "--junit", str(junit)]) == 1
+    verdict = ElementTree.parse(junit).getroot().find("testsuite").find("testcase")
+    assert "no candidate result" in verdict.find("failure").get("message")
