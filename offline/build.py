@@ -201,6 +201,7 @@ def outputs(results: list[Result]) -> dict[str, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress as it happens, in a CI log too
     p = argparse.ArgumentParser(prog="python -m offline.build", description=__doc__)
     p.add_argument("components", nargs="*", default=E2E_COMPONENTS,
                    help=f"components to build (default: {' '.join(E2E_COMPONENTS)})")
