@@ -430,6 +430,30 @@ spec:
         keda.read_manifest("http://127.0.0.1:9/keda.yaml", "2.21.0", timeout=2)
 
 
+def test_keda_manifest_template_serves_every_version_the_run_installs(tmp_path):
+    """`{version}` in --keda-manifest: the upgrade test's other KEDA comes from the same place (an internal
+    mirror of the releases), read and version-checked like the first; a version that is not there is refused."""
+    from fixtures.infra.provision import Provisioned
+
+    for v in ("2.21.0", "2.20.2"):
+        (tmp_path / f"keda-{v}.yaml").write_text(f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: keda-operator, namespace: keda}}
+spec:
+  template:
+    spec:
+      containers: [{{name: keda-operator, image: ghcr.io/kedacore/keda:{v}}}]
+""")
+    template = str(tmp_path / "keda-{version}.yaml")
+    assert parse(keda_manifest=template).keda_manifest == template  # not a file itself: filled in per version
+    p = Provisioned(False, "2.21.0", "v1.34.4", manifest="first", manifest_template=template)
+    assert p.keda_manifest() == "first"
+    assert "ghcr.io/kedacore/keda:2.20.2" in p.keda_manifest("2.20.2")
+    with pytest.raises(SuiteError, match="keda-2.19.0.yaml: cannot read it"):
+        p.keda_manifest("2.19.0")
+
+
 def test_scale_events_settle_for_the_longest_policy_period():
     """A run starting within one policy period of the last scale-down would jump 1 -> 10 (the HPA adds back the
     pods removed in the period): the scenario waits out the longest period first; nothing to wait for without
