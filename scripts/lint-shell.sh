@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 missing() { echo "lint: $1 is missing: $2" >&2; exit 1; }
 command -v shellcheck >/dev/null || missing shellcheck "bash scripts/bootstrap.sh installs it (Debian package shellcheck)"
 command -v actionlint >/dev/null || missing actionlint "python3 -m offline.build actionlint builds it (Go module proxy)"
-mapfile -t files < <(grep -rlE --exclude-dir=.git --exclude-dir=.tox --exclude-dir=artifacts \
+mapfile -t files < <(grep -rlIE --exclude-dir=.git --exclude-dir=.tox --exclude-dir=artifacts --exclude-dir=__pycache__ \
                        '^#!(/usr/bin/env bash|/bin/(ba)?sh)' . | sort)
 files+=(offline/recipes/_lib.sh)
 shellcheck "${files[@]}"

@@ -1,81 +1,145 @@
 #!/usr/bin/env bash
 # The nightly workflow's steps, one subcommand each, so what GitHub runs is what runs here
-# (tests/unit/test_nightly_script.py runs `setup` and `plan` as a non-root user with passwordless
-# sudo in the docker group: the GitHub runner's situation).
+# (tests/unit/test_nightly_script.py runs every step's command line as a non-root user with passwordless sudo
+# and GITHUB_* set; tests/e2e/test_online_mode.py runs `e2e off` and `gate` for real through a local mirror).
 #
-#   bash scripts/nightly.sh setup                       # bootstrap (sudo where root is needed), kind, kustomize
-#   bash scripts/nightly.sh plan  MODE KEDA K8S [ARGS]  # print what `e2e` would run, run nothing
-#   bash scripts/nightly.sh e2e   MODE KEDA K8S [ARGS]  # the full e2e tier; the gate when a baseline fits
-#   bash scripts/nightly.sh mutants                     # tox -e mutants (offline: KEDA mutants are built)
-#   bash scripts/nightly.sh collect                     # build logs into artifacts/ for upload
+#   bash scripts/nightly.sh matrix [KEDA]                      # the cells, as JSON (GITHUB_OUTPUT matrix=...)
+#   bash scripts/nightly.sh setup                              # bootstrap (sudo where root is needed), tools
+#   bash scripts/nightly.sh build    MODE KEDA FROM K8S        # offline: build both KEDAs and the node (cached)
+#   bash scripts/nightly.sh baseline MODE FROM K8S [ARGS]      # FROM's default scenario, --repeat 3: this
+#                                                              #   runner's own baseline, in artifacts/baseline/
+#   bash scripts/nightly.sh plan     MODE KEDA FROM K8S [ARGS] # print what `e2e` would run, run nothing
+#   bash scripts/nightly.sh e2e      MODE KEDA FROM K8S [ARGS] # the full e2e tier on KEDA (upgrade test: FROM)
+#   bash scripts/nightly.sh gate     KEDA FROM [BASELINE]      # KEDA's run against the baseline: verdict to
+#                                                              #   stdout, JUnit, $GITHUB_STEP_SUMMARY; exit 1 on FAIL
+#   bash scripts/nightly.sh link     URL                       # the uploaded artifact's link into the summary
+#   bash scripts/nightly.sh mutants                            # tox -e mutants (offline: KEDA mutants are built)
+#   bash scripts/nightly.sh collect                            # build logs into artifacts/ for upload
 #
-# MODE is on (offline: everything built from source) or off (online: the official images and
-# release manifest; CKE_REGISTRY_MIRROR and CKE_KEDA_MANIFEST point them elsewhere). ARGS go to pytest
-# after the script's own (e.g. one test file: tests/e2e/test_online_mode.py runs `e2e off` that way).
-# The gate runs against docs/results/baseline-<KEDA_PREVIOUS_VERSION>-<offline|online>.json when that
-# file exists and was made in the same mode on the same Kubernetes version (else it says why not).
+# MODE is on (offline: everything built from source) or off (online: the official images and release
+# manifests; CKE_REGISTRY_MIRROR and CKE_KEDA_MANIFEST, with {version}, point them elsewhere). ARGS go to pytest
+# after the script's own (e.g. one test file). CKE_NIGHTLY_DRY_RUN=1 makes build/baseline/e2e/mutants print
+# their command and run nothing (the unit test of the workflow).
+#
+# Why a baseline per run: the gate compares times, and a GitHub runner's are not this machine's; so each cell
+# records the release it upgrades from on the same runner, in the same job, just before the candidate runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${CKE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/celery-keda-e2e}
+ARTIFACTS=${CKE_ARTIFACTS_DIR:-artifacts}
+BASELINE_REPEAT=${CKE_BASELINE_REPEAT:-3}
 say() { printf 'nightly: %s\n' "$*" >&2; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -E "$@"; fi; }
-
+die() { say "ERROR: $*"; exit 2; }
 pin() { bash -c "set -a; . offline/versions.env; . offline/addons.env; echo \"\${$1}\""; }
-
-baseline_args() {  # the gate's --baseline, when a stored baseline fits this cell
-  local mode=$1 k8s=$2 prev file
-  prev=$(pin KEDA_PREVIOUS_VERSION)
-  file=docs/results/baseline-$prev-$([ "$mode" = on ] && echo offline || echo online).json
-  if [ ! -f "$file" ]; then say "gate: no stored baseline $file"; return; fi
-  if ! python3 - "$file" "$mode" "$k8s" <<'PY'
-import json, sys
-runs = json.load(open(sys.argv[1]))
-runs = runs if isinstance(runs, list) else [runs]
-ok = all(r.get("offline") == (sys.argv[2] == "on") and r.get("k8s_version") == sys.argv[3] for r in runs)
-sys.exit(0 if ok else 1)
-PY
-  then say "gate: $file was made in another mode or on another Kubernetes than offline=$mode $k8s: not compared"; return; fi
-  echo "--baseline=$file"
+tools() {  # go, tox and the built tools on PATH (written by bootstrap)
+  # shellcheck disable=SC1090
+  source "$(bash scripts/bootstrap.sh --env)"
 }
+run_or_print() {  # the command, unless this is the workflow's dry run
+  say "$*"
+  if [ -n "${CKE_NIGHTLY_DRY_RUN:-}" ]; then say "dry run: not run"; return 0; fi
+  "$@"
+}
+version_arg() { [[ $2 =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "$1 '$2' is not a version like 2.21.0"; }
+mode_arg() { case "$1" in on|off) ;; *) die "MODE '$1': on (offline) or off (online)" ;; esac; }
+k8s_arg() { [[ $1 =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "K8S '$1' is not a version like v1.34.4"; }
 
 case "${1:-}" in
+  matrix)
+    # Each cell is a candidate and the release it upgrades from (and is gated against): the pin from the
+    # previous pin, the previous pin from the one before it, and a dispatched version from the pin.
+    keda=$(pin KEDA_VERSION) prev=$(pin KEDA_PREVIOUS_VERSION) before=$(pin KEDA_BEFORE_PREVIOUS_VERSION)
+    k8s=$(pin K8S_VERSION) dispatched=${2:-}
+    cells=("{\"keda\":\"$keda\",\"from\":\"$prev\",\"k8s\":\"$k8s\",\"mutants\":true}"
+           "{\"keda\":\"$prev\",\"from\":\"$before\",\"k8s\":\"$k8s\",\"mutants\":false}")
+    if [ -n "$dispatched" ]; then
+      version_arg "the dispatched KEDA" "$dispatched"
+      [ "$dispatched" != "$keda" ] || die "the dispatched KEDA $dispatched is the pin, which every night runs already"
+      cells+=("{\"keda\":\"$dispatched\",\"from\":\"$keda\",\"k8s\":\"$k8s\",\"mutants\":false}")
+    fi
+    json="{\"include\":[$(IFS=,; echo "${cells[*]}")]}"
+    echo "$json"
+    [ -z "${GITHUB_OUTPUT:-}" ] || echo "matrix=$json" >>"$GITHUB_OUTPUT"
+    ;;
   setup)
-    as_root bash scripts/bootstrap.sh --system   # Debian packages, Docker
-    bash scripts/bootstrap.sh --user             # Go and tox in this user's cache
-    env_file=$(bash scripts/bootstrap.sh --env)
-    # The pinned kind and kustomize, both modes (a runner's own kind is not the pinned one): Go builds, cached.
-    # shellcheck disable=SC1090
-    (source "$env_file" && python3 -m offline.build kind kustomize)
+    bash scripts/bootstrap.sh   # Debian packages and Docker through sudo, the docker group, Go and tox
+    tools
+    # The pinned kind, kubectl and kustomize, both modes (a runner's own are not the pinned ones): Go builds.
+    python3 -m offline.build kind kubectl kustomize
     if [ -n "${GITHUB_PATH:-}" ]; then  # later steps of the job see the tools
       printf '%s\n' "$CACHE/bin" "$CACHE/go/bin" "$CACHE/venv/bin" >>"$GITHUB_PATH"
     fi
-    say "tools on PATH with: source $env_file"
+    # bootstrap may have just added this user to the docker group: later steps are new shells, but of the
+    # same login session, so they reach Docker through sg (scripts/lib.sh) like this one would.
+    say "tools on PATH with: source $(bash scripts/bootstrap.sh --env)"
+    ;;
+  build)
+    mode=${2:?MODE} keda=${3:?KEDA} from=${4:?FROM} k8s=${5:?K8S}
+    mode_arg "$mode"; version_arg KEDA "$keda"; version_arg FROM "$from"; k8s_arg "$k8s"
+    tools
+    if [ "$mode" = off ]; then say "online: nothing to build (setup built the tools)"; exit 0; fi
+    run_or_print python3 -m offline.build --keda-version "$from" --k8s-version "$k8s"
+    run_or_print python3 -m offline.build --keda-version "$keda" --k8s-version "$k8s"
+    ;;
+  baseline)
+    mode=${2:?MODE} from=${3:?FROM} k8s=${4:?K8S}
+    shift 4
+    mode_arg "$mode"; version_arg FROM "$from"; k8s_arg "$k8s"
+    tools
+    # shellcheck source=scripts/lib.sh
+    . scripts/lib.sh
+    reach_docker_or_reexec bash "$0" baseline "$mode" "$from" "$k8s" "$@"
+    # --keda-from is the candidate's own pair end; the baseline run never swaps KEDA, it only needs a valid one.
+    run_or_print env CKE_ARTIFACTS_DIR="$ARTIFACTS/baseline" tox -e e2e -- --offline="$mode" --keda-version="$from" \
+      --keda-from="$from" --k8s-version="$k8s" --repeat="$BASELINE_REPEAT" \
+      --results-file="$ARTIFACTS/baseline/result.json" --junitxml="$ARTIFACTS/baseline/junit.xml" \
+      tests/e2e/test_default_scenario.py "$@"
     ;;
   plan|e2e)
-    sub=$1 mode=${2:?MODE (on|off)} keda=${3:?KEDA version} k8s=${4:?Kubernetes version}
-    shift 4
-    # shellcheck disable=SC1090
-    source "$(bash scripts/bootstrap.sh --env)"
-    args=(--offline="$mode" --keda-version="$keda" --k8s-version="$k8s" --results-file=artifacts/result.json)
-    [ "$keda" = "$(pin KEDA_VERSION)" ] && mapfile -t -O ${#args[@]} args < <(baseline_args "$mode" "$k8s")
+    sub=$1 mode=${2:?MODE (on|off)} keda=${3:?KEDA version} from=${4:?FROM version} k8s=${5:?Kubernetes version}
+    shift 5
+    mode_arg "$mode"; version_arg KEDA "$keda"; version_arg FROM "$from"; k8s_arg "$k8s"
+    [ "$keda" != "$from" ] || die "KEDA and FROM are both $keda: the upgrade test needs another release"
+    tools
+    args=(--offline="$mode" --keda-version="$keda" --keda-from="$from" --k8s-version="$k8s"
+          --results-file="$ARTIFACTS/result.json" "$@")
     # The nightly runs the whole e2e tier, the slow KEDA-feature scenarios included (tox -e e2e-full).
-    args+=("$@")
-    say "tox -e e2e-full -- ${args[*]}"
-    if [ "$sub" = e2e ]; then
-      if [ "$mode" = on ]; then python3 -m offline.build --keda-version "$keda" --k8s-version "$k8s"; fi
-      tox -e e2e-full -- "${args[@]}"
+    if [ "$sub" = plan ]; then say "tox -e e2e-full -- ${args[*]}"; exit 0; fi
+    # shellcheck source=scripts/lib.sh
+    . scripts/lib.sh
+    reach_docker_or_reexec bash "$0" e2e "$mode" "$keda" "$from" "$k8s" "$@"
+    run_or_print tox -e e2e-full -- "${args[@]}"
+    ;;
+  gate)
+    keda=${2:?KEDA} from=${3:?FROM} baseline=${4:-$ARTIFACTS/baseline/result.json}
+    version_arg KEDA "$keda"; version_arg FROM "$from"
+    mode=$(python3 -c 'import json,sys; print("offline" if json.load(open(sys.argv[1])).get("offline") else "online")' \
+             "$ARTIFACTS/result.json" 2>/dev/null || echo "no result")
+    summary=${GITHUB_STEP_SUMMARY:-$ARTIFACTS/gate-summary.md}
+    say "gate: KEDA $keda against $baseline (KEDA $from); JUnit $ARTIFACTS/junit-gate.xml, summary $summary"
+    # The gate reads result files only (stdlib): any python3 runs it.
+    python3 -m fixtures.report.gate --baseline "$baseline" "$ARTIFACTS/result.json" \
+      --junit "$ARTIFACTS/junit-gate.xml" --summary "$summary" --title "KEDA $keda against $from ($mode)"
+    ;;
+  link)
+    url=${2:-}
+    summary=${GITHUB_STEP_SUMMARY:-$ARTIFACTS/gate-summary.md}
+    if [ -n "$url" ]; then
+      printf '\nEverything this job recorded (result.json, JUnit, timelines, diagnostics, build logs): [download](%s)\n' \
+        "$url" >>"$summary"
+    else
+      printf '\nNo artifact was uploaded: see the job log.\n' >>"$summary"
     fi
     ;;
   mutants)
-    # shellcheck disable=SC1090
-    source "$(bash scripts/bootstrap.sh --env)"
-    tox -e mutants -- --offline=on
+    tools
+    run_or_print tox -e mutants -- --offline=on
     ;;
   collect)
-    mkdir -p artifacts/build-logs
-    cp -r "$CACHE/logs/." artifacts/build-logs/ 2>/dev/null || say "no build logs in $CACHE/logs"
-    [ -f "$CACHE/last-build.json" ] && cp "$CACHE/last-build.json" artifacts/build-logs/
+    mkdir -p "$ARTIFACTS/build-logs"
+    cp -r "$CACHE/logs/." "$ARTIFACTS/build-logs/" 2>/dev/null || say "no build logs in $CACHE/logs"
+    if [ -f "$CACHE/last-build.json" ]; then cp "$CACHE/last-build.json" "$ARTIFACTS/build-logs/"; fi
     ;;
   *)
-    sed -n '2,17p' "$0" >&2; exit 2 ;;
+    sed -n '2,24p' "$0" >&2; exit 2 ;;
 esac

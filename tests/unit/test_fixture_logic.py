@@ -465,3 +465,19 @@ def test_scale_events_settle_for_the_longest_policy_period():
     assert b.scale_events_settled_after() == 30  # the scale-up policies' periods count, not scale-down's
     assert ScalingBounds(polling_interval=5, cooldown=10, min=1, max=10, list_length=10,
                          behavior_set=False).scale_events_settled_after() == 0
+
+
+def test_keda_patch_option(tmp_path):
+    """A user's patch to KEDA (a pull request's diff) reaches the offline build like a mutant's; refused in one
+    line when the file is missing, beside --mutant, or in online mode (nothing is built there)."""
+    from fixtures.infra.provision import provision
+
+    patch = tmp_path / "fix.patch"
+    patch.write_text("--- a/x\n+++ b/x\n")
+    assert parse(keda_patch=str(patch)).keda_patch == patch
+    with pytest.raises(SuiteError, match="--keda-patch /nonexistent.patch: no such file"):
+        parse(keda_patch="/nonexistent.patch")
+    with pytest.raises(SuiteError, match="--keda-patch and --mutant both patch KEDA's source"):
+        parse(keda_patch=str(patch), mutant="slow-metrics")
+    with pytest.raises(SuiteError, match=r"--keda-patch .*fix.patch patches KEDA's source, which only offline mode"):
+        provision(parse(keda_patch=str(patch), offline="off"), probe_registry=lambda: True)
