@@ -30,6 +30,15 @@ def runner_user() -> str:
     return USER
 
 
+def as_user(user: str) -> list[str]:
+    """The argv prefix that runs a command as `user`: runuser as root, else passwordless sudo."""
+    return ["runuser", "-u", user, "--"] if os.geteuid() == 0 else ["sudo", "-n", "-u", user, "-H", "--"]
+
+
+def as_root() -> list[str]:
+    return [] if os.geteuid() == 0 else ["sudo", "-n"]
+
+
 def home_of(user: str) -> Path:
     return Path(run(["bash", "-c", f"echo ~{user}"], timeout=10).stdout.strip())
 

@@ -1,7 +1,7 @@
 """KEDA installed afresh N times on one cluster (`--keda-installs`, default 3): each install's time, and
 whether its metrics APIService came up without the kube-apiserver restart fallback.
 
-Fresh installs are where the FailedDiscoveryCheck 404 stall happened (README, "Known problems"):
+Fresh installs are where the FailedDiscoveryCheck 404 stall happened (docs/known-problems.md):
 the Service and the APIService are created by the same apply, and an aggregator connection
 that escaped before kube-proxy's rule existed was answered by this sandbox's interceptor. The
 node now rejects untranslated Service-CIDR traffic; this test shows the fix holds install after
