@@ -80,9 +80,9 @@ def _place_results(checkout: Path, user: str, candidate: dict) -> None:
     as_runner(user, f"mkdir -p artifacts && cp -r {staged}/. artifacts/", timeout=60, cwd=checkout)
 
 
-def _slowed(result: list[dict], seconds: float) -> list[dict]:
+def _slowed(result: dict | list[dict], seconds: float) -> list[dict]:
     """The stored runs with every phase and KEDA time `seconds` later: a KEDA that reacts a minute late."""
-    out = json.loads(json.dumps(result))
+    out = json.loads(json.dumps(result if isinstance(result, list) else [result]))
     for run in out:
         for t in run["tests"].values():
             for sc in t.get("scenarios", []):
