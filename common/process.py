@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -63,12 +63,37 @@ def _default_interrupts() -> None:
     signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
+Process = subprocess.Popen  # what `spawn` returns, for type hints outside this layer
+STDOUT, DEVNULL = subprocess.STDOUT, subprocess.DEVNULL
+
+
 def spawn(argv: Sequence[str | os.PathLike[str]], *, stdout: IO | int | None = None, cwd: Path | str | None = None,
-          env: dict[str, str] | None = None, new_group: bool = True) -> subprocess.Popen:
+          env: dict[str, str] | None = None, new_group: bool = True, stderr: IO | int | None = STDOUT,
+          stdin: IO | int | None = None) -> subprocess.Popen:
     """Start a long-running process, by default in its own process group (so `terminate` gets
-    its children too), with SIGINT and SIGQUIT at their defaults; stderr goes where stdout goes."""
-    return subprocess.Popen([str(a) for a in argv], stdout=stdout, stderr=subprocess.STDOUT, cwd=cwd, env=env,
+    its children too), with SIGINT and SIGQUIT at their defaults; stderr goes where stdout goes unless given."""
+    return subprocess.Popen([str(a) for a in argv], stdout=stdout, stderr=stderr, stdin=stdin, cwd=cwd, env=env,
                             text=True, start_new_session=new_group, preexec_fn=_default_interrupts)
+
+
+def serve(argv: Sequence[str | os.PathLike[str]], answers: Callable[[], str], *, timeout: float, what: str,
+          stdout: IO | int | None = None, stderr: IO | int | None = STDOUT, log: Path | None = None,
+          interval: float = 0.3) -> subprocess.Popen:
+    """Start a server detached (its own session: it outlives this process) and return once `answers()` says ''
+    (else it returns what the server did instead). Bounded: a server that exits, or does not answer within
+    `timeout` s, is stopped and reported with its last answer and the tail of `log`. The one readiness poll of
+    the process layer, for code that runs without the harness's wait layer (offline/: stdlib only)."""
+    proc = spawn(argv, stdout=stdout, stderr=stderr, stdin=DEVNULL)
+    deadline, last = time.monotonic() + timeout, "not asked yet"
+    said = (lambda: tail(log.read_text(errors="replace"), 5)) if log else (lambda: "")
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SuiteError(f"{what} exited ({proc.returncode}): {said()}")
+        if not (last := answers()):
+            return proc
+        time.sleep(interval)
+    terminate(proc, grace=5)
+    raise SuiteError(f"{what} did not answer within {timeout:.0f} s: {last}")
 
 
 def wait(proc: subprocess.Popen, timeout: float) -> int | None:

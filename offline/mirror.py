@@ -22,18 +22,24 @@ import json
 import re
 import signal
 import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from common.errors import SuiteError
+from common.images import (
+    OFFLINE_NODE_IMAGE,
+    OFFLINE_PYTHON_BASE,
+    OFFLINE_REDIS,
+    ONLINE_NODE_IMAGE,
+    ONLINE_PYTHON_BASE,
+    ONLINE_REDIS,
+)
 from common.paths import cache_root
 from common.pins import load_pins
-from common.process import gone, run, terminate
+from common.process import gone, run, serve, terminate
 from offline import build as offline_build
 
 DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
@@ -71,9 +77,8 @@ def via_mirror(mirror: str, ref: str) -> str:
 def upstream_images(pins: dict[str, str]) -> dict[str, str]:
     """The offline build's image for each upstream reference online mode pulls (the names the manifests and
     the suite use online). Kept here, next to the fill, so the mirror and the suite cannot drift apart."""
-    from fixtures.sut.images import OFFLINE_PYTHON_BASE, OFFLINE_REDIS, ONLINE_PYTHON_BASE, ONLINE_REDIS
     keda, k8s = pins["KEDA_VERSION"], pins["K8S_VERSION"]
-    out = {f"kindest/node:{k8s}": f"offline.local/kind-node:{k8s}",
+    out = {f"{ONLINE_NODE_IMAGE}:{k8s}": f"{OFFLINE_NODE_IMAGE}:{k8s}",
            f"docker.io/library/{ONLINE_REDIS}": OFFLINE_REDIS,
            f"docker.io/library/{ONLINE_PYTHON_BASE}": OFFLINE_PYTHON_BASE}
     for name in ("keda", "keda-metrics-apiserver", "keda-admission-webhooks"):
@@ -150,19 +155,10 @@ http:
 """)
     with (root / "access.log").open("a") as access, (root / "registry.log").open("a") as errors:
         # stdout: the access log (one line per request); stderr: the registry's own log.
-        proc = subprocess.Popen([str(binary), "serve", str(config)], stdout=access, stderr=errors,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-    mirror = Mirror(port, proc.pid, root)
-    deadline, last = time.monotonic() + timeout, "not asked yet"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SuiteError(f"the registry exited ({proc.returncode}): {(root / 'registry.log').read_text()[-500:]}")
-        if not (last := _answers(port)):
-            _state_file(root).write_text(json.dumps({"port": port, "pid": proc.pid}))
-            return mirror
-        time.sleep(0.3)
-    terminate(proc, grace=5)
-    raise SuiteError(f"the registry on port {port} did not answer GET /v2/ within {timeout:.0f} s: {last}")
+        proc = serve([binary, "serve", config], lambda: _answers(port), timeout=timeout, stdout=access,
+                     stderr=errors, log=root / "registry.log", what=f"the registry on port {port} (GET /v2/)")
+    _state_file(root).write_text(json.dumps({"port": port, "pid": proc.pid}))
+    return Mirror(port, proc.pid, root)
 
 
 def stop(root: Path | None = None) -> bool:
@@ -260,12 +256,14 @@ def main(argv: list[str] | None = None) -> int:
             if m is None:
                 raise SuiteError("no mirror running: python3 -m offline.mirror start")
             pins = load_pins({"KEDA_VERSION": a.keda_version} if a.keda_version else {})
-            fill(m, upstream_images(pins))
-            # the release manifest that goes with the images (--keda-manifest), made by the offline KEDA build
+            # KEDA's images and the release manifest that goes with them (--keda-manifest), made by the offline
+            # KEDA build first: a version not built yet has no images to push
             results = offline_build.build(["keda"], {"KEDA_VERSION": pins["KEDA_VERSION"]},
                                           say=lambda s: print(s, file=sys.stderr))
-            if offline_build.complete(results):
-                print(offline_build.outputs(results)["keda"] / f"keda-{pins['KEDA_VERSION']}.yaml")
+            if not offline_build.complete(results):
+                raise SuiteError(f"KEDA {pins['KEDA_VERSION']} not built: " + offline_build.summary(results))
+            fill(m, upstream_images(pins))
+            print(offline_build.outputs(results)["keda"] / f"keda-{pins['KEDA_VERSION']}.yaml")
         elif a.command == "pulls":
             for pull in pulls(mirror_dir() / "access.log"):
                 print(json.dumps(asdict(pull)))

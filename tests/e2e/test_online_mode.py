@@ -24,13 +24,13 @@ from pathlib import Path
 
 import pytest
 
+from common.images import ONLINE_NODE_IMAGE, ONLINE_PYTHON_BASE, ONLINE_REDIS
 from common.paths import REPO
 from common.pins import load_pins
 from common.process import run
 from fixtures.infra import cleanup, keda
-from fixtures.infra.provision import ONLINE_NODE_IMAGE, Provisioned
+from fixtures.infra.provision import Provisioned
 from fixtures.infra.tools import find_tool
-from fixtures.sut.images import ONLINE_PYTHON_BASE, ONLINE_REDIS
 from offline import build as offline_build
 from offline import mirror as offline_mirror
 from tests.runner_user import as_runner, checkout_for, home_of, runner_user

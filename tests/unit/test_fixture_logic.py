@@ -18,6 +18,7 @@ from fixtures import options
 from fixtures.infra import cleanup, cluster, keda, leftovers
 from fixtures.infra.kind import Kind
 from fixtures.infra.portforward import PortForward, check_port_free, free_port, listening
+from fixtures.infra.provision import resolve_offline
 from fixtures.infra.tools import find_tool
 from fixtures.scaling.observe import Snapshot
 from fixtures.sut.images import split_ref
@@ -93,14 +94,14 @@ def test_bad_options_give_one_line(kw, message):
 
 
 def test_offline_modes():
-    assert options.resolve_offline(parse().offline_mode, lambda: True) is False
-    assert options.resolve_offline(parse().offline_mode, lambda: False) is True
-    assert options.resolve_offline(parse(offline="on").offline_mode, lambda: True) is True
-    assert options.resolve_offline(parse(offline="off").offline_mode, lambda: False) is False
+    assert resolve_offline(parse().offline_mode, lambda: True) is False
+    assert resolve_offline(parse().offline_mode, lambda: False) is True
+    assert resolve_offline(parse(offline="on").offline_mode, lambda: True) is True
+    assert resolve_offline(parse(offline="off").offline_mode, lambda: False) is False
     assert parse(env={"CKE_OFFLINE": "on"}).offline_mode == "on"
     # a registry mirror is the registry: auto is online without asking Docker Hub
     mirrored = parse(registry_mirror="127.0.0.1:5000")
-    assert options.resolve_offline(mirrored.offline_mode, lambda: False, mirrored.registry_mirror) is False
+    assert resolve_offline(mirrored.offline_mode, lambda: False, mirrored.registry_mirror) is False
     assert parse(env={"CKE_REGISTRY_MIRROR": "harbor.corp"}).registry_mirror.scheme == "https"
 
 
@@ -311,7 +312,7 @@ def test_failed_cluster_creation_deletes_what_kind_left(tmp_path, monkeypatch):
     lines = calls.read_text().splitlines()
     assert lines[0] == "get clusters" and lines[1].startswith("create cluster --name=t1")
     assert "delete cluster --name t1" in lines[2:]
-    assert list(cluster.owner_records().iterdir()) == []  # the record went with the cluster
+    assert list(leftovers.owner_records().iterdir()) == []  # the record went with the cluster
 
 
 def test_up_first_deletes_a_cluster_whose_run_was_killed(tmp_path, monkeypatch):
@@ -320,14 +321,14 @@ def test_up_first_deletes_a_cluster_whose_run_was_killed(tmp_path, monkeypatch):
     monkeypatch.setattr(cluster.Kube, "kubectl", lambda self, *a, **k: "")
     dead = spawn(["true"])
     dead.wait(timeout=10)
-    leftovers.record(cluster.owner_records(), "cke-killed", leftovers.Owner(dead.pid, 1, leftovers._boot_id()))
-    leftovers.record(cluster.owner_records(), "cke-live")
+    leftovers.record(leftovers.owner_records(), "cke-killed", leftovers.Owner(dead.pid, 1, leftovers._boot_id()))
+    leftovers.record(leftovers.owner_records(), "cke-live")
     c = cluster.up("t2", Kind(kind), Path("/bin/true"), None, reuse=False, keep=False, workdir=tmp_path / "w")
     lines = calls.read_text().splitlines()
     assert [line for line in lines if line.startswith("delete")] == ["delete cluster --name cke-killed"]
-    assert sorted(p.name for p in cluster.owner_records().iterdir()) == ["cke-live.json", "t2.json"]
+    assert sorted(p.name for p in leftovers.owner_records().iterdir()) == ["cke-live.json", "t2.json"]
     cluster.down(c, keep=False)
-    assert sorted(p.name for p in cluster.owner_records().iterdir()) == ["cke-live.json"]
+    assert sorted(p.name for p in leftovers.owner_records().iterdir()) == ["cke-live.json"]
 
 
 def test_cleanup_runs_each_action_once():
@@ -458,7 +459,7 @@ def test_scale_events_settle_for_the_longest_policy_period():
     """A run starting within one policy period of the last scale-down would jump 1 -> 10 (the HPA adds back the
     pods removed in the period): the scenario waits out the longest period first; nothing to wait for without
     behavior (the legacy limit)."""
-    from fixtures.scaling.hpa_model import ScalingBounds, ScalingPolicy
+    from fixtures.sut.hpa_model import ScalingBounds, ScalingPolicy
     b = ScalingBounds(polling_interval=5, cooldown=10, min=1, max=10, list_length=10,
                       scale_up_policies=(ScalingPolicy("Percent", 100, 15), ScalingPolicy("Pods", 4, 30)),
                       scale_down_policies=(ScalingPolicy("Percent", 100, 60),))
@@ -480,4 +481,4 @@ def test_keda_patch_option(tmp_path):
     with pytest.raises(SuiteError, match="--keda-patch and --mutant both patch KEDA's source"):
         parse(keda_patch=str(patch), mutant="slow-metrics")
     with pytest.raises(SuiteError, match=r"--keda-patch .*fix.patch patches KEDA's source, which only offline mode"):
-        provision(parse(keda_patch=str(patch), offline="off"), probe_registry=lambda: True)
+        provision(parse(keda_patch=str(patch), offline="off").provision_request(), probe_registry=lambda: True)

@@ -7,8 +7,9 @@ from datetime import UTC
 
 from fixtures.scaling import contract
 from fixtures.scaling.analysis import drain_rate, measure, metric_mismatches, replica_sequence, settled_at_or_below
-from fixtures.scaling.hpa_model import ScalingBounds
-from fixtures.scaling.observe import Snapshot, Target
+from fixtures.scaling.observe import Snapshot
+from fixtures.sut.hpa_model import ScalingBounds
+from fixtures.sut.target import Target
 
 B = ScalingBounds(polling_interval=3, cooldown=10, min=1, max=10, list_length=10, scale_down_stabilization=15)
 T0 = 1000.0

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from fixtures.scaling.hpa_model import ScalingBounds, derive_bounds
 from fixtures.sut.checks import (
     check_no_plaintext_secrets,
     check_pod_security_restricted,
     check_scaledobject,
     validate,
 )
+from fixtures.sut.hpa_model import ScalingBounds, derive_bounds
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -223,7 +223,7 @@ def test_a_model_that_ignores_the_policies_would_be_caught() -> None:
 
 
 def test_metric_name_and_lists_follow_the_scaledobject():
-    from fixtures.scaling.hpa_model import external_metric_name, redis_lists
+    from fixtures.sut.hpa_model import external_metric_name, redis_lists
 
     seed = {"spec": {"triggers": [{"type": "redis", "metadata": {"listName": "high_priority", "listLength": "10"}}]}}
     assert (redis_lists(seed), external_metric_name(seed)) == (("high_priority",), "s0-redis-high_priority")

@@ -22,7 +22,6 @@ import yaml
 from common.errors import SuiteError
 from common.process import run
 from fixtures.infra.tools import find_tool
-from fixtures.scaling.hpa_model import derive_bounds
 from fixtures.sut.checks import (
     check_no_plaintext_secrets,
     check_pod_security_restricted,
@@ -30,6 +29,7 @@ from fixtures.sut.checks import (
     obj_name,
     validate,
 )
+from fixtures.sut.hpa_model import derive_bounds
 from fixtures.sut.manifests import overlay_path, render
 from worker import config as worker_config
 

@@ -138,7 +138,7 @@ def test_kombu_default_priority_steps_write_the_lists_the_priorities_overlay_cou
     """With PRIORITY_STEPS=0,3,6,9 (kombu's default) a task's priority picks its list; the e2e-priorities
     ScaledObject must LLEN exactly those lists, or a backlog of priority 3-9 tasks scales nothing."""
     from fixtures.infra.tools import find_tool
-    from fixtures.scaling.hpa_model import redis_lists
+    from fixtures.sut.hpa_model import redis_lists
     from fixtures.sut.manifests import overlay_path, render, scaledobject_of
 
     app = make_producer(env | {"PRIORITY_STEPS": "0,3,6,9"}, name="unit-priorities")
