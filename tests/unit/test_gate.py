@@ -201,3 +201,22 @@ def test_a_missing_result_is_a_failing_verdict_not_a_silent_pass(tmp_path):
     assert gate.main(["--baseline", str(base), str(tmp_path / "missing.json"), "--junit", str(junit)]) == 1
     verdict = ElementTree.parse(junit).getroot().find("testsuite").find("testcase")
     assert "no candidate result" in verdict.find("failure").get("message")
+
+
+def test_a_test_the_baseline_ran_and_the_candidate_did_not_fails():
+    other = "tests/e2e/test_keda_upgrade.py::test_keda_swapped_under_load"
+    base = run(scenario())
+    base["tests"][f"{other}[rollback]"] = {"outcome": "passed", "phases": {}, "scenarios": []}
+    verdicts = gate.compare([run(scenario())], [base])
+    missing = [v for v in verdicts if not v.ok]
+    assert [(v.test, v.check) for v in missing] == [(other, "ran in the candidate")], missing
+
+
+def test_a_result_of_another_schema_is_refused_not_read_as_no_data():
+    old = run(scenario())
+    old["schema"] = 1
+    with pytest.raises(gate.Refused, match="the candidate's result schema is 1, this gate reads 2"):
+        gate.compare([old], [run(scenario())])
+    unmarked = {k: v for k, v in run(scenario()).items() if k != "schema"}
+    with pytest.raises(gate.Refused, match="the baseline's result schema is None"):
+        gate.compare([run(scenario())], [unmarked])
