@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from datetime import UTC
 
+from fixtures.infra import keda
+from fixtures.infra.keda import ComponentLog
 from fixtures.scaling import contract
 from fixtures.scaling.analysis import drain_rate, measure, metric_mismatches, replica_sequence, settled_at_or_below
 from fixtures.scaling.observe import Snapshot
@@ -138,23 +140,40 @@ def test_conditions_over_a_run():
     assert contract.check_conditions([], 0, 16) == ["the ScaledObject's conditions were never read"]
 
 
+def _logs(**texts: str) -> dict[str, ComponentLog]:
+    return {name.replace("_", "-"): ComponentLog(name.replace("_", "-"), text) for name, text in texts.items()}
+
+
 def test_log_problems_and_events():
-    logs = {"keda-operator": "INFO ok\nERROR events is forbidden: User cannot create\npanic: runtime error",
-            "keda-operator-metrics-apiserver": "WARNING: DATA RACE"}
+    logs = _logs(keda_operator="INFO ok\nERROR events is forbidden: User cannot create\npanic: runtime error",
+                 keda_operator_metrics_apiserver="WARNING: DATA RACE")
     assert len(contract.log_problems(logs)) == 3
-    assert contract.log_problems({"keda-operator": "INFO reconciling ScaledObject"}) == []
+    assert contract.log_problems(_logs(keda_operator="INFO reconciling ScaledObject")) == []
     # the line CI saw while an earlier test's namespace was being deleted: not an RBAC problem ...
     dying = ('E1126 09:16:43.384576 1 event_broadcaster.go:270] "Server rejected event (will not retry!)" '
              'err="events.events.k8s.io \\"redis-auth.18eb8da20133f36a\\" is forbidden: unable to create new '
              'content in namespace faults-d98a because it is being terminated"')
-    assert contract.log_problems({"keda-operator": dying}) == []
+    assert contract.log_problems(_logs(keda_operator=dying)) == []
     # ... while the events RBAC regression (kedacore/keda#7922) still is
     rbac = ('E1126 "Server rejected event" err="events.events.k8s.io is forbidden: User '
             '\\"system:serviceaccount:keda:keda-operator\\" cannot create resource \\"events\\""')
-    assert len(contract.log_problems({"keda-operator": rbac})) == 1
+    assert len(contract.log_problems(_logs(keda_operator=rbac))) == 1
     events = [{"reason": "KEDAScalersStarted", "involvedObject": {"kind": "ScaledObject", "name": "redis-scaledobject"}},
               {"reason": "Scheduled", "involvedObject": {"kind": "Pod", "name": "redis-scaledobject"}}]
     assert contract.keda_events(events, "redis-scaledobject") == ["KEDAScalersStarted"]
+
+
+def test_a_log_never_read_and_a_restart_are_problems_not_silence():
+    """An unreadable log is not an empty one; a panic in a restarted container's previous log counts; a pod that
+    restarted during the run is named, a pod replaced by a fault or a KEDA swap (a new name) is not."""
+    unreadable = {"keda-operator": ComponentLog("keda-operator", error="its log could not be read: timed out")}
+    assert contract.log_problems(unreadable) == ["keda-operator: its log could not be read: timed out"]
+    crashed = {"keda-operator": ComponentLog("keda-operator", "INFO fine", previous="panic: assignment to nil map")}
+    assert contract.log_problems(crashed) == ["keda-operator (previous container): panic: assignment to nil map"]
+    before = {"keda-operator-1": 0, "keda-operator-metrics-apiserver-2": 1}
+    after = {"keda-operator-9": 0, "keda-operator-metrics-apiserver-2": 3}
+    assert keda.restarted_during(before, after) == {"keda-operator-metrics-apiserver-2": 2}
+    assert keda.restarted_during(before, before) == {}
 
 
 def test_a_pod_ready_before_its_consumer_is_caught():
