@@ -482,3 +482,10 @@ def test_keda_patch_option(tmp_path):
         parse(keda_patch=str(patch), mutant="slow-metrics")
     with pytest.raises(SuiteError, match=r"--keda-patch .*fix.patch patches KEDA's source, which only offline mode"):
         provision(parse(keda_patch=str(patch), offline="off").provision_request(), probe_registry=lambda: True)
+
+
+def test_pytest_kinds_kubeconfig_flag_is_refused_not_ignored():
+    """`pytest --help` lists pytest-kind's --kubeconfig; the suite does not honour it, so it says so in one line."""
+    with pytest.raises(SuiteError, match="--kubeconfig /nonexistent: pytest-kind's flag, not honoured here"):
+        options.parse({**DEFAULTS, "kubeconfig": "/nonexistent"}.__getitem__, env={})
+    assert options.parse({**DEFAULTS, "kubeconfig": None}.__getitem__, env={}).keda_version
