@@ -12,12 +12,14 @@ constructor: "error getting scalers cache ... connection refused"), a path that 
 the fallback counter, so `status.health` stays at or below the threshold (0, 1 and 2 seen) for the whole outage
 (kedacore/keda#5525, #8056, both open). The test then ends as an xfail naming that evidence,
 but only after the rest (scaling resumes, no task lost) passed, and only when the counter is
-seen stuck at or below the threshold with that log line; anything else fails. Once KEDA fixes
-it, the fallback assertions run and the xfail disappears by itself.
+seen flat at or below the threshold over several reads a polling interval apart while that log
+line keeps coming, and only for the KEDA releases known to carry it (KNOWN_DEFECT_RANGE); anything
+else fails. Once KEDA fixes it, the fallback assertions run and the xfail disappears by itself.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
@@ -40,6 +42,31 @@ TASKS = 500
 REDIS_RECOVERY = 120.0
 # What KEDA logs when a poll fails while building the scaler: the path that bypasses the fallback counter.
 CACHE_BUILD_FAILED = "error getting scalers cache"
+# The KEDA releases known to carry the defect: seen here on 2.21.0; kedacore/keda#5525 (reported on 2.13) and
+# #8056 are open for every release up to it. A later release gets no xfail: if the defect is still there, the
+# test fails and someone reads the upstream issues again before this range grows.
+KNOWN_DEFECT_RANGE = ((2, 13, 0), (2, 21, 0))
+EVIDENCE_READS = 3  # reads of the counter and the logs, a polling interval apart or more
+
+
+def carries_known_defect(version: str) -> bool:
+    v = tuple(int(x) for x in version.split("-", 1)[0].split(".")[:3])
+    return KNOWN_DEFECT_RANGE[0] <= v <= KNOWN_DEFECT_RANGE[1]
+
+
+def defect_evidence(reads: list[tuple[dict[str, int], int]]) -> str | None:
+    """The defect's shape over time, from (status.health counters, polls that failed building the scaler) read
+    several times during the outage: the counter flat at or below the threshold while the failed polls keep
+    coming. None for any other shape (a counter that moves, errors that stop, too few reads)."""
+    if len(reads) < EVIDENCE_READS:
+        return None
+    counters = [max(c.values(), default=0) for c, _ in reads]
+    bypassed = [n for _, n in reads]
+    flat = len(set(counters)) == 1 and counters[0] <= FAILURE_THRESHOLD and all(c for c, _ in reads)
+    growing = all(b > a for a, b in itertools.pairwise(bypassed))
+    if not (flat and growing):
+        return None
+    return f"status.health stayed {reads[-1][0]} over {len(reads)} reads while {bypassed} polls failed building the scaler"
 
 
 def _failures(app) -> dict[str, int]:
@@ -50,7 +77,7 @@ def _failures(app) -> dict[str, int]:
 
 
 def test_redis_unreachable_falls_back_then_resumes(deployed_app, celery_app, redis_client, redis_forward,
-                                                   record_timeline, scenario_record):
+                                                   record_timeline, scenario_record, keda_installed):
     app, b = deployed_app, deployed_app.bounds
     fallback = app.expected_scaledobject["spec"]["fallback"]
     assert (fallback["replicas"], fallback["failureThreshold"]) == (FALLBACK_REPLICAS, FAILURE_THRESHOLD)
@@ -79,19 +106,24 @@ def test_redis_unreachable_falls_back_then_resumes(deployed_app, celery_app, red
                        lambda s: (s.conditions or {}).get("Fallback") == "True", timeout=to_condition,
                        describe=lambda s: f"{s.line(b.max)} conditions {s.conditions}")
         except WaitTimeout as timeout:
-            failures = _failures(app)
-            logs = keda.component_logs(app.kube, time.monotonic() - t0)
-            unread = [log.error for log in logs.values() if log.error]
-            assert not unread, f"the defect's evidence is in KEDA's logs, which could not be read: {unread}"
-            bypassed = sum(log.text.count(CACHE_BUILD_FAILED) for log in logs.values())
-            scenario_record.note("fallback_engaged", f"no: health {failures}, {bypassed} polls failed building "
-                                 f"the scaler ({CACHE_BUILD_FAILED!r})")
-            # The defect's fingerprint: KEDA's count never passed the threshold, and polls failed where it
-            # is not counted (building the scaler). Seen: {'s0-redis-high_priority': 0} and {...: 1}.
-            if not (failures and max(failures.values()) <= FAILURE_THRESHOLD and bypassed >= 1):
-                raise  # not the known defect: a real failure
-            known_defect.append(f"{timeout}; status.health {failures} after {to_condition:.0f} s; "
-                                f"{bypassed} polls logged {CACHE_BUILD_FAILED!r}")
+            if not carries_known_defect(keda_installed):
+                raise  # not a release known to carry the defect: a real failure
+            # The defect's evidence over time: the counter and the bypassing polls read a polling interval apart.
+            reads: list[tuple[dict[str, int], int]] = []
+            for i in range(EVIDENCE_READS):
+                if i:
+                    holds_for("Redis staying gone between two reads of the evidence", lambda: pods(
+                        app.kube, app.namespace, REDIS_LABEL), lambda p: not p, duration=b.polling_interval + 1,
+                        describe=lambda p: f"{len(p)} Redis pod(s)", min_reads=1)
+                logs = keda.component_logs(app.kube, time.monotonic() - t0)
+                unread = [log.error for log in logs.values() if log.error]
+                assert not unread, f"the defect's evidence is in KEDA's logs, which could not be read: {unread}"
+                reads.append((_failures(app), sum(log.text.count(CACHE_BUILD_FAILED) for log in logs.values())))
+            evidence = defect_evidence(reads)
+            scenario_record.note("fallback_engaged", f"no: (health, bypassing polls) over time {reads}")
+            if evidence is None:
+                raise  # not the known defect's shape: a real failure
+            known_defect.append(f"{timeout}; {evidence} (KEDA {keda_installed}, within the known range)")
             scenario.fallback_expected = False
         else:
             seen = wait_until(f"the HPA to hold {FALLBACK_REPLICAS} ready replicas in Fallback", observe,
