@@ -8,11 +8,12 @@
 #    a few minutes cold); offline builds every image from source (about 20 minutes cold, cached after);
 # 4. tox -e e2e: creates the kind cluster, installs KEDA, runs the gate tier, deletes the cluster.
 set -euo pipefail
+SELF=$(readlink -f "$0")   # for a re-run under sg docker, wherever this was started from
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 [ -n "${CKE_UNDER_SG:-}" ] || bash scripts/bootstrap.sh
-reach_docker_or_reexec bash "$0" "$@"
+reach_docker_or_reexec bash "$SELF" "$@"
 # shellcheck disable=SC1090
 source "$(bash scripts/bootstrap.sh --env)"
 

@@ -24,6 +24,7 @@
 # Why a baseline per run: the gate compares times, and a GitHub runner's are not this machine's; so each cell
 # records the release it upgrades from on the same runner, in the same job, just before the candidate runs.
 set -euo pipefail
+SELF=$(readlink -f "$0")   # for a re-run under sg docker, wherever this was started from
 cd "$(dirname "$0")/.."
 CACHE=${CKE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/celery-keda-e2e}
 ARTIFACTS=${CKE_ARTIFACTS_DIR:-artifacts}
@@ -88,7 +89,7 @@ case "${1:-}" in
     tools
     # shellcheck source=scripts/lib.sh
     . scripts/lib.sh
-    reach_docker_or_reexec bash "$0" baseline "$mode" "$from" "$k8s" "$@"
+    reach_docker_or_reexec bash "$SELF" baseline "$mode" "$from" "$k8s" "$@"
     # --keda-from is the candidate's own pair end; the baseline run never swaps KEDA, it only needs a valid one.
     run_or_print env CKE_ARTIFACTS_DIR="$ARTIFACTS/baseline" tox -e e2e -- --offline="$mode" --keda-version="$from" \
       --keda-from="$from" --k8s-version="$k8s" --repeat="$BASELINE_REPEAT" \
@@ -107,7 +108,7 @@ case "${1:-}" in
     if [ "$sub" = plan ]; then say "tox -e e2e-full -- ${args[*]}"; exit 0; fi
     # shellcheck source=scripts/lib.sh
     . scripts/lib.sh
-    reach_docker_or_reexec bash "$0" e2e "$mode" "$keda" "$from" "$k8s" "$@"
+    reach_docker_or_reexec bash "$SELF" e2e "$mode" "$keda" "$from" "$k8s" "$@"
     run_or_print tox -e e2e-full -- "${args[@]}"
     ;;
   gate)
