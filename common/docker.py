@@ -34,6 +34,11 @@ def image_id(ref: str) -> str | None:
     return cp.stdout.strip() if cp.returncode == 0 else None
 
 
+def tag(image: str, ref: str) -> None:
+    """Point `ref` at `image` (an ID or another ref)."""
+    run(["docker", "tag", image, ref], timeout=30)
+
+
 def container_exists(name: str) -> bool:
     return succeeds(["docker", "container", "inspect", name], timeout=30)
 

@@ -6,6 +6,11 @@ cached entry counts as a hit only while each of those tags still points at the
 image that recipe built: another build that writes the same tags (a patched
 KEDA, say) makes the entry stale instead of leaving it "hit" with other images
 behind it.
+
+Two caches on one Docker engine (root's and a user's, or two checkouts) write the
+same tags. When a tag was moved by the other cache but the image this entry built
+is still in the engine (by ID), the tag is moved back instead of rebuilding: the
+content is exactly what the stamp recorded.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ STAMP = ".complete"
 IMAGE_IDS = "image_ids"
 
 ImageLookup = Callable[[str], str | None]
+ImageTagger = Callable[[str, str], None]
 
 
 def safe_version(version: str) -> str:
@@ -70,7 +76,22 @@ def stale_reason(recorded: dict[str, str], current: dict[str, str | None]) -> st
     return "; ".join(changed) or None
 
 
-def check(out: Path, lookup: ImageLookup | None = None) -> str | None:
+def restore_tags(recorded: dict[str, str], current: dict[str, str | None], lookup: ImageLookup,
+                 tagger: ImageTagger) -> dict[str, str | None]:
+    """Move back every tag that now points elsewhere (or nowhere) while the recorded image still exists.
+
+    Returns what each ref points at afterwards.
+    """
+    after = dict(current)
+    for ref, image in current.items():
+        want = recorded.get(ref)
+        if want and image != want and lookup(want) == want:
+            tagger(want, ref)
+            after[ref] = lookup(ref)
+    return after
+
+
+def check(out: Path, lookup: ImageLookup | None = None, tagger: ImageTagger | None = None) -> str | None:
     """Whether the cached component in `out` is a hit: None when it is, else why it is stale.
 
     A hit whose stamp lacks the ID of a listed image (an older cache) gets the
@@ -79,8 +100,9 @@ def check(out: Path, lookup: ImageLookup | None = None) -> str | None:
     data = stamp(out)
     if data is None:
         return "not built"
+    lookup = lookup or docker.image_id
     recorded = data.get(IMAGE_IDS) or {}
-    current = image_ids(out, lookup)
+    current = restore_tags(recorded, image_ids(out, lookup), lookup, tagger or docker.tag)
     reason = stale_reason(recorded, current)
     if reason is None and any(ref not in recorded for ref in current):
         write_stamp(out, {**data, IMAGE_IDS: {**recorded, **current}})

@@ -173,3 +173,24 @@ def test_a_keda_patch_gets_a_version_and_tag_of_its_own(tmp_path):
     assert "KEDA_PATCH_ID" not in with_patch_id({"KEDA_PATCH_ID": "stale"})
     with pytest.raises(BuildError, match="no such file"):
         with_patch_id({"KEDA_PATCH": str(tmp_path / "missing.patch")})
+
+
+def test_a_tag_moved_by_another_cache_is_moved_back_while_the_built_image_exists(tmp_path, images):
+    """Root's cache and a user's share one engine: the other's build retags `x:1`; this entry's image is still there."""
+    out = entry(tmp_path, ["x:1"], {"image_ids": {"x:1": OLD}})
+    images.update({"x:1": NEW, OLD: OLD})
+    moved: list[tuple[str, str]] = []
+
+    def tagger(image: str, ref: str) -> None:
+        moved.append((image, ref))
+        images[ref] = image
+
+    assert cache.check(out, tagger=tagger) is None
+    assert moved == [(OLD, "x:1")] and images["x:1"] == OLD
+
+
+def test_a_moved_tag_whose_built_image_is_gone_stays_stale(tmp_path, images):
+    out = entry(tmp_path, ["x:1"], {"image_ids": {"x:1": OLD}})
+    images.update({"x:1": NEW})
+    assert cache.check(out, tagger=lambda image, ref: pytest.fail("nothing to move back")) == (
+        f"image x:1 changed: was {'a' * 12}, now {'b' * 12}")
