@@ -4,6 +4,10 @@ from pathlib import Path
 
 import pytest
 
+# pytest-kind's fixture name means this session's cluster. Also imported by fixtures/plugin.py; here because a
+# conftest's fixture always wins over a plugin's, whichever of the two plugins pytest loaded last.
+from fixtures.cluster import kind_cluster  # noqa: F401
+
 TIERS = {Path(__file__).parent / "e2e": pytest.mark.e2e, Path(__file__).parent / "mutants": pytest.mark.mutants}
 
 

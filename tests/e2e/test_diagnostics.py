@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 from common.process import run
+from fixtures.inner import inner_pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE_FILES = ("describe-hpa.txt", "describe-scaledobject.txt", "describe-deployment.txt", "describe-pods.txt",
@@ -15,14 +15,10 @@ BUNDLE_FILES = ("describe-hpa.txt", "describe-scaledobject.txt", "describe-deplo
                 "redis.json", "errors.txt")
 
 
-def test_forced_failure_leaves_a_named_bundle(cluster, provisioned, tmp_path):
-    artifacts = tmp_path / "artifacts"
-    cmd = [sys.executable, "-m", "pytest", str(REPO / "tests/e2e/forced_failure/check_wrong_list.py"),
-           "-p", "no:cacheprovider", f"--cluster-name={cluster.name}", "--reuse-cluster",
-           f"--kind-kubectl-bin={cluster.kube.kubectl_bin}", f"--artifacts-dir={artifacts}",
-           f"--offline={'on' if provisioned.offline else 'off'}", f"--keda-version={provisioned.keda_version}",
-           f"--basetemp={tmp_path / 'inner'}"]
-    cp = run(cmd, cwd=REPO, timeout=900, check=False)
+def test_forced_failure_leaves_a_named_bundle(cluster, provisioned, suite_options, tmp_path):
+    inner = inner_pytest(suite_options, provisioned, tmp_path, str(REPO / "tests/e2e/forced_failure/check_wrong_list.py"),
+                         on_cluster=cluster)
+    cp = run(inner.argv(), cwd=REPO, timeout=900, check=False)
     out = cp.stdout + cp.stderr
     assert cp.returncode == 1, f"the broken deployment must fail (exit {cp.returncode}):\n{out[-3000:]}"
     assert "waiting for replicas to rise above 1; last observed: replicas 1/10" in out, out[-3000:]

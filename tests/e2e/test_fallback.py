@@ -106,7 +106,7 @@ def test_redis_unreachable_falls_back_then_resumes(deployed_app, celery_app, red
                        lambda s: (s.conditions or {}).get("Fallback") == "True", timeout=to_condition,
                        describe=lambda s: f"{s.line(b.max)} conditions {s.conditions}")
         except WaitTimeout as timeout:
-            if not carries_known_defect(keda_installed):
+            if not carries_known_defect(keda_installed.version):
                 raise  # not a release known to carry the defect: a real failure
             # The defect's evidence over time: the counter and the bypassing polls read a polling interval apart.
             reads: list[tuple[dict[str, int], int]] = []
@@ -123,7 +123,7 @@ def test_redis_unreachable_falls_back_then_resumes(deployed_app, celery_app, red
             scenario_record.note("fallback_engaged", f"no: (health, bypassing polls) over time {reads}")
             if evidence is None:
                 raise  # not the known defect's shape: a real failure
-            known_defect.append(f"{timeout}; {evidence} (KEDA {keda_installed}, within the known range)")
+            known_defect.append(f"{timeout}; {evidence} (KEDA {keda_installed.version}, within the known range)")
             scenario.fallback_expected = False
         else:
             seen = wait_until(f"the HPA to hold {FALLBACK_REPLICAS} ready replicas in Fallback", observe,

@@ -32,7 +32,7 @@ def test_fresh_installs_serve_metrics_without_restarting_the_apiserver(suite_opt
             restarted.append(install)
             cluster.restart_apiserver()
 
-        times.append(keda.install(cluster.kube, docs, keda_installed, restart_apiserver=restart_apiserver))
+        times.append(keda.install(cluster.kube, docs, keda_installed.version, restart_apiserver=restart_apiserver))
         scenario_record.measure(f"install_{i}", times[-1])
     scenario_record.note("installs", f"{n}: median {statistics.median(times):.1f} s, max {max(times):.1f} s, "
                          f"kube-apiserver restarted in install(s) {restarted or 'none'}")

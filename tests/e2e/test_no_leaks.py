@@ -25,6 +25,7 @@ from common.process import run, spawn, terminate, wait
 from fixtures.infra.kind import NODE_LABEL, Kind
 from fixtures.infra.leftovers import port_forwards_for
 from fixtures.infra.tools import find_tool
+from fixtures.inner import inner_pytest
 from fixtures.waits import wait_until
 
 # The inner pytest sets SIGINT's handler itself: a run started in the background by a shell inherits
@@ -44,15 +45,12 @@ def _wait_for_line(proc: subprocess.Popen, log: Path, needle: str, timeout: floa
                describe=lambda t: "last lines:\n" + "\n".join(t.splitlines()[-15:]), progress_every=None)
 
 
-def _inner_run(name: str, provisioned, tmp_path: Path, log: Path, via_tox: bool) -> subprocess.Popen:
+def _inner_run(name: str, options, provisioned, tmp_path: Path, log: Path, via_tox: bool) -> subprocess.Popen:
     """The low-priority test on a cluster of its own, started as `tox -e e2e -- ...` (the laptop's command;
     --skip-pkg-install: the outer run's tox environment is in use and already holds the package) or as a bare
     pytest. Its own process group, SIGINT at its default (`spawn`), whatever this process inherited."""
-    args = [str(REPO / "tests/e2e/test_low_priority.py"), "-p", "no:cacheprovider",
-            f"--cluster-name={name}", f"--artifacts-dir={tmp_path / 'artifacts'}",
-            f"--results-file={tmp_path / 'result.json'}", f"--junitxml={tmp_path / 'junit.xml'}",
-            f"--offline={'on' if provisioned.offline else 'off'}", f"--keda-version={provisioned.keda_version}",
-            f"--basetemp={tmp_path / 'inner'}"]
+    args = inner_pytest(options, provisioned, tmp_path, str(REPO / "tests/e2e/test_low_priority.py"),
+                        cluster_name=name).args
     if via_tox:
         tox = shutil.which("tox")
         assert tox, "tox is not on PATH (scripts/bootstrap.sh installs it; source its --env file)"
@@ -83,7 +81,7 @@ def inner(request, suite_options, provisioned, tmp_path) -> tuple[Kind, str, Pat
     log = tmp_path / "inner.log"
     via_tox = getattr(request, "param", False)
     return (Kind(find_tool("kind", suite_options.kind_bin)), name, log,
-            _inner_run(name, provisioned, tmp_path, log, via_tox))
+            _inner_run(name, suite_options, provisioned, tmp_path, log, via_tox))
 
 
 @pytest.mark.parametrize(("inner", "sig", "when"), [
@@ -146,3 +144,11 @@ def test_sigkill_leftovers_are_deleted_by_the_next_run(inner):
     assert not leftover, f"the reaper left cluster {name}"
     assert not docker.containers_with_label(f"{NODE_LABEL}={name}"), f"the reaper left node containers of {name}"
     assert not forwards_left, f"the reaper left port-forwards {forwards_left} running"
+
+
+def test_pytest_kinds_fixture_is_this_sessions_cluster(kind_cluster, cluster):
+    """Code written against pytest-kind's `kind_cluster` gets the suite's cluster, not a second one made with
+    pytest-kind's defaults (a GitHub download of kind, a cluster named `pytest-kind`)."""
+    assert kind_cluster is cluster.handle
+    assert kind_cluster.name == cluster.name and kind_cluster.kubeconfig_path == cluster.kube.kubeconfig
+    assert cluster.name in kind_cluster.kubectl("config", "current-context")

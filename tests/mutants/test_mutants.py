@@ -9,7 +9,6 @@ mutant's table entry names: a mutant caught by some other failure does not count
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 
 from common.paths import REPO
 from common.process import run
+from fixtures.inner import inner_pytest
 from fixtures.report import gate
 from fixtures.sut.mutants import DEFAULT_SCENARIO, MUTANTS, Mutant, caught_line
 
@@ -24,21 +24,16 @@ INNER_TIMEOUT = 1500  # s: a patched KEDA build (warm Go cache) + a cluster + th
 BASELINE_RUNS = 5  # the unbroken default scenario's runs: the gate's baseline, and the gate's own noise test
 
 
-def _inner(args: list[str], tmp_path: Path, name: str) -> tuple[int, str, float]:
+def _inner(m: Mutant | None, tests: list[str], workdir: Path, options, cluster, provisioned,
+           *extra: str) -> tuple[int, str, float]:
+    """An inner run of `tests` against mutant `m` (None: the unbroken system): on this session's cluster when only
+    the manifests change, on a cluster of its own when KEDA itself is patched."""
+    on_cluster = cluster if m is None or m.keda_patch is None else None
+    mutant = (f"--mutant={m.name}",) if m is not None else ()
+    inner = inner_pytest(options, provisioned, workdir, *tests, on_cluster=on_cluster, extra=(*mutant, *extra))
     start = time.monotonic()
-    cp = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", "e2e", f"--basetemp={tmp_path / name}",
-              f"--artifacts-dir={tmp_path / name / 'artifacts'}", *args], cwd=REPO, timeout=INNER_TIMEOUT,
-             check=False)
+    cp = run([*inner.argv(), "-m", "e2e"], cwd=REPO, timeout=INNER_TIMEOUT, check=False)
     return cp.returncode, cp.stdout + cp.stderr, time.monotonic() - start
-
-
-def _common_args(m: Mutant | None, cluster, provisioned) -> list[str]:
-    args = [f"--offline={'on' if provisioned.offline else 'off'}", f"--keda-version={provisioned.keda_version}"]
-    if m is None or m.keda_patch is None:  # the manifests change, KEDA does not: this session's cluster serves
-        args += [f"--cluster-name={cluster.name}", "--reuse-cluster", f"--kind-kubectl-bin={cluster.kube.kubectl_bin}"]
-    if m is not None:
-        args.append(f"--mutant={m.name}")
-    return args
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +42,8 @@ def unbroken_baseline(cluster, provisioned, suite_options, tmp_path_factory) -> 
     held to (kept in the artifacts as mutants-baseline.json)."""
     tmp = tmp_path_factory.mktemp("baseline")
     result = suite_options.artifacts_dir.resolve() / "mutants-baseline.json"
-    rc, out, seconds = _inner([DEFAULT_SCENARIO, *_common_args(None, cluster, provisioned),
-                               f"--repeat={BASELINE_RUNS}", f"--results-file={result}"], tmp, "baseline")
+    rc, out, seconds = _inner(None, [DEFAULT_SCENARIO], tmp / "baseline", suite_options, cluster, provisioned,
+                              f"--repeat={BASELINE_RUNS}", f"--results-file={result}")
     assert rc == 0, f"the unbroken default scenario failed, so no mutant can be judged:\n{out[-4000:]}"
     print(f"baseline of {BASELINE_RUNS} runs made in {seconds:.0f} s: {result}")
     return result
@@ -64,12 +59,10 @@ def test_same_version_runs_pass_the_gate_pairwise(unbroken_baseline, scenario_re
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))
-def test_mutant_is_caught(name, request, cluster, provisioned, tmp_path, scenario_record):
+def test_mutant_is_caught(name, request, cluster, provisioned, suite_options, tmp_path, scenario_record):
     m = MUTANTS[name]
-    args = [*m.tests, *_common_args(m, cluster, provisioned)]
-    if m.needs_baseline:
-        args.append(f"--baseline={request.getfixturevalue('unbroken_baseline')}")
-    rc, out, seconds = _inner(args, tmp_path, name)
+    baseline = (f"--baseline={request.getfixturevalue('unbroken_baseline')}",) if m.needs_baseline else ()
+    rc, out, seconds = _inner(m, list(m.tests), tmp_path / name, suite_options, cluster, provisioned, *baseline)
     line = caught_line(out, m.caught_by)
     caught = line is not None
     scenario_record.note("caught_by", f"{line[:200]} ({seconds:.0f} s)" if caught else f"NOT CAUGHT (exit {rc})")
