@@ -4,7 +4,8 @@ Each mutant (fixtures/sut/mutants.py) runs in an inner pytest with `--mutant NAM
 cluster when only the manifests change, on a cluster of its own when KEDA itself is patched (that KEDA
 is built from source with the patch). The inner run must fail, and its output must carry the line the
 mutant's table entry names: a mutant caught by some other failure does not count as caught.
-`slow-metrics` is caught by the gate, so its inner run gets a baseline made first by the unbroken suite.
+A mutant caught by the gate (`needs_baseline`: a regression in time, not in behaviour) gets a baseline made
+first by the unbroken suite; the same baseline measures the gate's own false-failure rate.
 """
 
 from __future__ import annotations
