@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The nightly workflow's steps, one subcommand each, so what GitHub runs is what runs here
-# (tests/unit/test_nightly_script.py runs every step's command line as a non-root user with passwordless sudo
+# (tests/unit/scripts/test_nightly.py runs every step's command line as a non-root user with passwordless sudo
 # and GITHUB_* set; tests/e2e/test_online_mode.py runs `e2e off` and `gate` for real through a local mirror).
 #
 #   bash scripts/nightly.sh matrix [KEDA]                      # the cells, as JSON (GITHUB_OUTPUT matrix=...)

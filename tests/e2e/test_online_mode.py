@@ -33,7 +33,7 @@ from fixtures.infra.provision import Provisioned
 from fixtures.infra.tools import find_tool
 from offline import build as offline_build
 from offline import mirror as offline_mirror
-from tests.runner_user import as_runner, checkout_for, home_of, runner_user
+from tests.unit.support.runner_user import as_runner, checkout_for, home_of, runner_user
 
 log = logging.getLogger("celery-keda-e2e")
 SCENARIO = "tests/e2e/test_default_scenario.py"

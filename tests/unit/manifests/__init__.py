@@ -1,0 +1,1 @@
+"""Unit tests of manifests/: the committed base and overlays, rendered with kustomize."""
