@@ -39,6 +39,15 @@ def tag(image: str, ref: str) -> None:
     run(["docker", "tag", image, ref], timeout=30)
 
 
+def kill(container: str, timeout: float = 60) -> None:
+    """`docker kill`: SIGKILL to the container, no shutdown of anything in it (a node lost, not drained)."""
+    run(["docker", "kill", container], timeout=timeout)
+
+
+def start(container: str, timeout: float = 60) -> None:
+    run(["docker", "start", container], timeout=timeout)
+
+
 def container_exists(name: str) -> bool:
     return succeeds(["docker", "container", "inspect", name], timeout=30)
 
