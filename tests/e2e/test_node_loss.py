@@ -1,9 +1,10 @@
 """A worker node lost during scale-out: scaling survives it and no task is lost.
 
 With `--nodes 2` or more the workers spread over the worker nodes (fixtures/sut/topology.py). Once the
-Deployment first asks for more than min, the test picks a node that runs a worker holding a task and not
+Deployment first asks for more than min, the test picks a node that runs a worker holding a task and neither
 Redis (Redis's data is on a node-local volume: losing its node would lose the queue, which is a different
-test), asks Celery which tasks that node's workers hold, and kills the node's container (SIGKILL: nothing in
+test) nor KEDA (which runs on the control plane when there are worker nodes: see fixtures/infra/keda.py),
+asks Celery which tasks that node's workers hold, and kills the node's container (SIGKILL: nothing in
 it shuts down or finishes its task). Proved, not assumed: the node turns NotReady; its pods are replaced by
 pods with new UIDs on other nodes; the tasks its workers held and had not finished are completed by workers
 elsewhere (after the visibility timeout); scaling reaches max again, falls back to min, and no task is lost.
@@ -20,6 +21,7 @@ import time
 import pytest
 
 from common import docker
+from fixtures.infra import keda
 from fixtures.scaling.scenario import POD_START_ALLOWANCE, ScaleOutAndIn, wait_idle_at_min
 from fixtures.sut.pods import REDIS_LABEL, WORKER_LABEL, is_ready, pods
 from fixtures.sut.topology import WORKER_EVICTION_SECONDS, node_monitor_grace
@@ -60,10 +62,13 @@ def test_a_lost_worker_node_is_survived(suite_options, cluster, deployed_app, ce
 
     def lose_a_worker_node() -> None:
         [redis_pod] = [p for p in pods(app.kube, app.namespace, REDIS_LABEL) if p.metadata.deletion_timestamp is None]
+        # KEDA runs on the control plane here (fixtures.infra.keda.manifest_docs): this test loses workers, not KEDA.
+        keda_nodes = {p.spec.node_name for p in app.kube.core.list_namespaced_pod(keda.NAMESPACE).items}
+        spared = {redis_pod.spec.node_name, *keda_nodes}
 
         def candidate() -> tuple[str, list, set[str]] | None:
             running = [p for p in pods(app.kube, app.namespace, WORKER_LABEL)
-                       if is_ready(p) and p.spec.node_name != redis_pod.spec.node_name]
+                       if is_ready(p) and p.spec.node_name not in spared]
             for node in sorted({p.spec.node_name for p in running}):
                 on_node = [p for p in running if p.spec.node_name == node]
                 held = _held_by(celery_app, [f"celery@{p.metadata.name}" for p in on_node])
@@ -72,7 +77,7 @@ def test_a_lost_worker_node_is_survived(suite_options, cluster, deployed_app, ce
             return None
 
         node, victims, held = wait_until(
-            f"a Ready worker holding a task on a node other than Redis's ({redis_pod.spec.node_name})", candidate,
+            f"a Ready worker holding a task on a node without Redis or KEDA ({', '.join(sorted(spared))})", candidate,
             lambda c: c is not None, timeout=POD_START_ALLOWANCE, interval=1,
             describe=lambda c: "none yet" if c is None else c[0])
         lost.update(node=node, uids={p.metadata.uid for p in victims}, pods=[p.metadata.name for p in victims],
