@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from fixtures.infra import keda
-from fixtures.scaling.analysis import longest_held_short, longest_metric_gap
+from fixtures.scaling.analysis import longest_held_short, longest_metric_gap, pause_past_outage
 from fixtures.scaling.scenario import ScaleOutAndIn
 
 TASKS = 500
@@ -97,3 +97,5 @@ def test_keda_swapped_under_load(direction, keda_versions, keda_swap, deployed_a
         f"after the swap KEDA runs {swap_record['images']}, not {swap_to}")
     assert hpa_after[1] == hpa_before[1], f"the HPA's owner changed: {hpa_before[1]} -> {hpa_after[1]}"
     assert result.peak_ready == app.bounds.max
+    problem = pause_past_outage(tl.samples, app.bounds)
+    assert problem is None, f"KEDA {start_with} -> {swap_to}: {problem}"
