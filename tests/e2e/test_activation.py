@@ -4,6 +4,10 @@ KEDA (not the HPA) does 0 <-> 1: the scaler is active while LLEN > activationLis
 A backlog exactly at the boundary must not activate however long it waits (4 polls and two
 HPA syncs here; KEDA's own redis-lists test holds 60 s); one more task must activate within
 a few polls, and every task then runs.
+
+Two forms of the same check. The gate tier's holds the boundary 3 polling intervals: a KEDA that ignores the
+threshold activates at its next poll, so 9 s catch it (the `activation-ignored` mutant). The slow tier's holds it
+4 polls and two HPA syncs, the way KEDA's own test does, for a KEDA that activates late.
 """
 
 from __future__ import annotations
@@ -17,8 +21,6 @@ from fixtures.scaling.scenario import POD_START_ALLOWANCE, termination_grace
 from fixtures.waits import holds_for, wait_until
 from worker.producer import collect, enqueue, expected_sums
 
-pytestmark = pytest.mark.slow
-
 OVERLAY = "e2e-scale-to-zero"
 ACTIVATION = 5
 SCALEDOBJECT_PATCH = [{"op": "test", "path": "/spec/triggers/0/type", "value": "redis"},
@@ -27,9 +29,22 @@ SCALEDOBJECT_PATCH = [{"op": "test", "path": "/spec/triggers/0/type", "value": "
 QUEUE = "high_priority"
 
 
+def test_boundary_holds_fast(deployed_app, celery_app, redis_client, record_timeline, scenario_record):
+    """The gate tier's form: the boundary held 3 polling intervals."""
+    _boundary_then_one_more(deployed_app, celery_app, redis_client, record_timeline, scenario_record,
+                            window=3 * deployed_app.bounds.polling_interval)
+
+
+@pytest.mark.slow
 def test_boundary_does_not_activate_one_more_does(deployed_app, celery_app, redis_client, record_timeline,
                                                   scenario_record):
-    app, b = deployed_app, deployed_app.bounds
+    b = deployed_app.bounds
+    _boundary_then_one_more(deployed_app, celery_app, redis_client, record_timeline, scenario_record,
+                            window=4 * b.polling_interval + 2 * b.hpa_sync_period)
+
+
+def _boundary_then_one_more(app, celery_app, redis_client, record_timeline, scenario_record, window: float) -> None:
+    b = app.bounds
     assert (b.min, b.activation_list_length) == (0, ACTIVATION), "the overlay and patch must give min 0, activation 5"
 
     def observe():
@@ -39,7 +54,6 @@ def test_boundary_does_not_activate_one_more_does(deployed_app, celery_app, redi
         return f"{s.line(b.max)} conditions {s.conditions}"
 
     to_zero = b.scale_down_seconds(1) + termination_grace(app) + POD_START_ALLOWANCE // 2
-    window = 4 * b.polling_interval + 2 * b.hpa_sync_period
     activation_bound = 4 * b.polling_interval + 15
     with record_timeline() as tl:
         wait_until("the idle deployment to reach 0 replicas", observe, lambda s: s.desired == 0 and s.ready == 0,
