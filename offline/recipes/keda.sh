@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # version: $KEDA_VERSION${KEDA_PATCH_ID:+-$KEDA_PATCH_ID}
 # deps: debian-base kustomize
-# inputs: offline/keda
+# inputs: offline/keda/Dockerfile offline/keda/Dockerfile.adapter offline/keda/Dockerfile.webhooks offline/keda/mkrootfs.sh offline/keda/validate.py
 # KEDA operator, metrics API server and admission webhooks images plus the release
 # manifests, built from the Go module source of github.com/kedacore/keda/v2 (its
 # go.mod has replace directives, so no `go install ...@v`). Mirrors upstream's
