@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from common.process import run
 from fixtures.inner import inner_pytest
 
@@ -13,6 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 BUNDLE_FILES = ("describe-hpa.txt", "describe-scaledobject.txt", "describe-deployment.txt", "describe-pods.txt",
                 "scaledobject.yaml", "events.txt", "logs-keda-operator.txt", "logs-workers.txt", "logs-redis.txt",
                 "redis.json", "errors.txt")
+
+pytestmark = pytest.mark.kind_only("an inner run reuses this session's kind cluster by name")
 
 
 def test_forced_failure_leaves_a_named_bundle(cluster, provisioned, suite_options, tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from fixtures.scaling.scenario import POD_START_ALLOWANCE, ScaleOutAndIn, wait_idle_at_min
 from fixtures.sut.pods import OPERATOR_LABEL, REDIS_LABEL, WORKER_LABEL, pods, wait_gone, wait_replaced
 from fixtures.sut.redis_access import wait_redis_answers
@@ -52,6 +54,7 @@ def test_worker_killed_mid_task_is_redelivered(deployed_app, celery_app, redis_c
     assert redis_client.hlen("unacked") == 0
 
 
+@pytest.mark.disruptive("deletes the KEDA operator pod, which every ScaledObject of the cluster depends on")
 def test_keda_operator_restart_during_scale_out(deployed_app, celery_app, redis_client, record_timeline,
                                                 scenario_record):
     """Scaling goes on when the operator pod is deleted right after the backlog appears."""

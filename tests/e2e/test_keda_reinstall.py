@@ -16,7 +16,8 @@ import pytest
 
 from fixtures.infra import keda
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.disruptive("uninstalls and reinstalls the cluster's KEDA", keda=True),
+              pytest.mark.kind_only("may restart kube-apiserver in the kind node")]
 
 
 def test_fresh_installs_serve_metrics_without_restarting_the_apiserver(suite_options, provisioned, cluster,

@@ -55,6 +55,7 @@ def keda_swap(cluster, provisioned, keda_versions):
         swap(keda_versions[0])
 
 
+@pytest.mark.disruptive("replaces the cluster's KEDA with --keda-from and back", keda=True)
 @pytest.mark.parametrize("direction", ["rollback", "upgrade"])
 def test_keda_swapped_under_load(direction, keda_versions, keda_swap, deployed_app, celery_app, redis_client,
                                  record_timeline, scenario_record):

@@ -47,6 +47,7 @@ def test_a_pod_outside_the_policy_cannot_reach_redis(deployed_app, probe, scenar
         f"policy engine (kindnet) says:\n{_policy_engine_log(app)}")
 
 
+@pytest.mark.kind_only("runs its impostor pod in the `default` namespace and reads kindnet's log")
 def test_worker_label_admits_only_in_the_app_namespace(deployed_app, probe, scenario_record):
     app = deployed_app
     """The worker rule is a podSelector: the same label in another namespace is not let in."""

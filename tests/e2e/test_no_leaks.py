@@ -33,6 +33,8 @@ from fixtures.waits import wait_until
 INNER_PYTEST = ("import signal, sys, pytest; signal.signal(signal.SIGINT, signal.default_int_handler); "
                 "sys.exit(pytest.main(sys.argv[1:]))")
 
+pytestmark = pytest.mark.kind_only("interrupts runs that create, and reap, kind clusters")
+
 
 def _wait_for_line(proc: subprocess.Popen, log: Path, needle: str, timeout: float) -> None:
     def text() -> str:

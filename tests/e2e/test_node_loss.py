@@ -27,7 +27,8 @@ from fixtures.sut.pods import REDIS_LABEL, WORKER_LABEL, is_ready, pods
 from fixtures.sut.topology import WORKER_EVICTION_SECONDS, node_monitor_grace
 from fixtures.waits import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.disruptive("kills a node"),
+              pytest.mark.kind_only("kills a kind node's container")]
 
 TASKS = 200
 TASK_SECONDS = 6.0

@@ -28,6 +28,8 @@ from fixtures.sut.mutants import DEFAULT_SCENARIO, MUTANTS, Mutant, caught_line
 INNER_TIMEOUT = 1500  # s: a patched KEDA build (warm Go cache) + a cluster + the scenario
 BASELINE_RUNS = 5  # the unbroken default scenario's runs: the gate's baseline, and the gate's own noise test
 
+pytestmark = pytest.mark.kind_only("inner runs reuse this session's kind cluster by name, or make their own")
+
 
 def _inner(m: Mutant | None, tests: list[str], workdir: Path, options, cluster, provisioned, patched: dict[str, str],
            *extra: str) -> tuple[int, str, float]:
