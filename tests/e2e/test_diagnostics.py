@@ -16,7 +16,8 @@ BUNDLE_FILES = ("describe-hpa.txt", "describe-scaledobject.txt", "describe-deplo
                 "scaledobject.yaml", "events.txt", "logs-keda-operator.txt", "logs-workers.txt", "logs-redis.txt",
                 "redis.json", "errors.txt")
 
-pytestmark = pytest.mark.kind_only("an inner run reuses this session's kind cluster by name")
+pytestmark = [pytest.mark.kind_only("an inner run reuses this session's kind cluster by name"),
+              pytest.mark.serial("its inner run reuses the cluster by name and installs KEDA into it again")]
 
 
 def test_forced_failure_leaves_a_named_bundle(cluster, provisioned, suite_options, tmp_path):

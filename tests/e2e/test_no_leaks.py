@@ -33,7 +33,8 @@ from fixtures.waits import wait_until
 INNER_PYTEST = ("import signal, sys, pytest; signal.signal(signal.SIGINT, signal.default_int_handler); "
                 "sys.exit(pytest.main(sys.argv[1:]))")
 
-pytestmark = pytest.mark.kind_only("interrupts runs that create, and reap, kind clusters")
+pytestmark = [pytest.mark.kind_only("interrupts runs that create, and reap, kind clusters"),
+              pytest.mark.serial("its inner runs each make a kind cluster: on 2 cores, beside a scenario, they load its timings")]
 
 
 def _wait_for_line(proc: subprocess.Popen, log: Path, needle: str, timeout: float) -> None:

@@ -39,7 +39,8 @@ log = logging.getLogger("celery-keda-e2e")
 SCENARIO = "tests/e2e/test_default_scenario.py"
 RUN_BOUND = 2400  # s: setup (cached after the first run) + a tox env + cluster + KEDA + one scenario, with room
 
-pytestmark = pytest.mark.kind_only("runs the nightly's online step, which makes its own kind cluster")
+pytestmark = [pytest.mark.kind_only("runs the nightly's online step, which makes its own kind cluster"),
+              pytest.mark.serial("its inner run makes a kind cluster and a registry mirror: a load of its own")]
 
 
 @pytest.fixture(scope="module")
