@@ -33,6 +33,7 @@ from fixtures.waits import wait_until
 INNER_PYTEST = ("import signal, sys, pytest; signal.signal(signal.SIGINT, signal.default_int_handler); "
                 "sys.exit(pytest.main(sys.argv[1:]))")
 
+PARALLEL = "pytest -n 2"
 pytestmark = [pytest.mark.kind_only("interrupts runs that create, and reap, kind clusters"),
               pytest.mark.serial("its inner runs each make a kind cluster: on 2 cores, beside a scenario, they load its timings")]
 
@@ -48,18 +49,21 @@ def _wait_for_line(proc: subprocess.Popen, log: Path, needle: str, timeout: floa
                describe=lambda t: "last lines:\n" + "\n".join(t.splitlines()[-15:]), progress_every=None)
 
 
-def _inner_run(name: str, options, provisioned, tmp_path: Path, log: Path, via_tox: bool) -> subprocess.Popen:
+def _inner_run(name: str, options, provisioned, tmp_path: Path, log: Path, how: str) -> subprocess.Popen:
     """The low-priority test on a cluster of its own, started as `tox -e e2e -- ...` (the laptop's command;
-    --skip-pkg-install: the outer run's tox environment is in use and already holds the package) or as a bare
-    pytest. Its own process group, SIGINT at its default (`spawn`), whatever this process inherited."""
-    args = inner_pytest(options, provisioned, tmp_path, str(REPO / "tests/e2e/test_low_priority.py"),
-                        cluster_name=name).args
-    if via_tox:
+    --skip-pkg-install: the outer run's tox environment is in use and already holds the package), as a bare
+    pytest, or as `pytest -n 2` with the scale-to-zero test beside it (two workers on the one cluster the
+    controller owns). Its own process group, SIGINT at its default (`spawn`), whatever this process inherited."""
+    tests = [str(REPO / "tests/e2e/test_low_priority.py")]
+    if how == PARALLEL:
+        tests.append(str(REPO / "tests/e2e/test_scale_to_zero.py"))
+    args = inner_pytest(options, provisioned, tmp_path, *tests, cluster_name=name).args
+    if how == "tox":
         tox = shutil.which("tox")
         assert tox, "tox is not on PATH (scripts/bootstrap.sh installs it; source its --env file)"
         argv = [tox, "-e", "e2e", "--skip-pkg-install", "--", *args]
     else:
-        argv = [sys.executable, "-c", INNER_PYTEST, "-m", "e2e", *args]
+        argv = [sys.executable, "-c", INNER_PYTEST, "-m", "e2e", *(("-n", "2") if how == PARALLEL else ()), *args]
     with log.open("w") as out:
         return spawn(argv, stdout=out, cwd=REPO, new_group=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
@@ -82,23 +86,28 @@ def inner(request, suite_options, provisioned, tmp_path) -> tuple[Kind, str, Pat
     test is parametrized with via_tox=True."""
     name = f"leak-{secrets.token_hex(3)}"
     log = tmp_path / "inner.log"
-    via_tox = getattr(request, "param", False)
+    how = getattr(request, "param", "pytest")
     return (Kind(find_tool("kind", suite_options.kind_bin)), name, log,
-            _inner_run(name, suite_options, provisioned, tmp_path, log, via_tox))
+            _inner_run(name, suite_options, provisioned, tmp_path, log, how))
 
 
 @pytest.mark.parametrize(("inner", "sig", "when"), [
-    (True, signal.SIGINT, "creating kind cluster {name}"),  # Ctrl-C while kind creates the cluster
-    (True, signal.SIGINT, "cluster {name} ready"),  # Ctrl-C while KEDA installs
-    (True, signal.SIGINT, "port-forward"),  # Ctrl-C while a test runs
-    (False, signal.SIGTERM, "port-forward"),  # CI cancelling the job while a test runs
+    ("tox", signal.SIGINT, "creating kind cluster {name}"),  # Ctrl-C while kind creates the cluster
+    ("tox", signal.SIGINT, "cluster {name} ready"),  # Ctrl-C while KEDA installs
+    ("tox", signal.SIGINT, "port-forward"),  # Ctrl-C while a test runs
+    ("pytest", signal.SIGTERM, "port-forward"),  # CI cancelling the job while a test runs
+    (PARALLEL, signal.SIGINT, None),  # Ctrl-C to `pytest -n 2` while its workers' tests run
 ], ids=["tox-SIGINT-during-cluster-creation", "tox-SIGINT-during-keda-install", "tox-SIGINT-during-test",
-        "pytest-SIGTERM-during-test"], indirect=["inner"])
+        "pytest-SIGTERM-during-test", "pytest-n2-SIGINT-during-tests"], indirect=["inner"])
 def test_signal_leaves_nothing_behind(sig, when, inner):
     kind, name, log, proc = inner
     try:
-        _wait_for_line(proc, log, when.format(name=name), timeout=600)
-        if when.startswith("creating"):
+        if when is None:  # xdist's workers log nowhere the controller prints: their port-forwards are the sign
+            wait_until(f"a test of the parallel run on {name} to open its port-forward", lambda: port_forwards_for(name),
+                       bool, timeout=600, interval=1, progress_every=None)
+        else:
+            _wait_for_line(proc, log, when.format(name=name), timeout=600)
+        if when is not None and when.startswith("creating"):
             # The fault must land mid-creation: kind's node container exists, the cluster is not ready yet.
             wait_until(f"kind to start the node container of {name}",
                        lambda: docker.containers_with_label(f"{NODE_LABEL}={name}"), bool, timeout=120, interval=0.2,
@@ -119,7 +128,8 @@ def test_signal_leaves_nothing_behind(sig, when, inner):
     containers = docker.containers_with_label(f"{NODE_LABEL}={name}")
     assert not containers, f"node containers left behind after {sig.name}: {containers}"
     assert not forwards_left, f"port-forward processes {forwards_left} left behind after {sig.name}"
-    assert "cleanup: kind cluster" in log.read_text() or "deleted cluster" in log.read_text()
+    said = log.read_text()
+    assert "cleanup: kind cluster" in said or "deleted cluster" in said or "deleted the parallel run's cluster" in said
 
 
 def test_sigkill_leftovers_are_deleted_by_the_next_run(inner):
