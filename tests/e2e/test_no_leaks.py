@@ -103,8 +103,14 @@ def test_signal_leaves_nothing_behind(sig, when, inner):
     kind, name, log, proc = inner
     try:
         if when is None:  # xdist's workers log nowhere the controller prints: their port-forwards are the sign
-            wait_until(f"a test of the parallel run on {name} to open its port-forward", lambda: port_forwards_for(name),
-                       bool, timeout=600, interval=1, progress_every=None)
+            def forwards() -> list[int]:
+                if proc.poll() is not None:
+                    tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+                    raise AssertionError(f"the inner pytest exited ({proc.returncode}) before a port-forward:\n{tail}")
+                return port_forwards_for(name)
+
+            wait_until(f"a test of the parallel run on {name} to open its port-forward", forwards, bool, timeout=600,
+                       interval=1, progress_every=None)
         else:
             _wait_for_line(proc, log, when.format(name=name), timeout=600)
         if when is not None and when.startswith("creating"):
