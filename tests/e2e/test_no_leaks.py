@@ -38,11 +38,16 @@ pytestmark = [pytest.mark.kind_only("interrupts runs that create, and reap, kind
               pytest.mark.serial("its inner runs each make a kind cluster: on 2 cores, beside a scenario, they load its timings")]
 
 
+def _still_running(proc: subprocess.Popen, log: Path, before: str) -> None:
+    """The inner pytest has not exited yet; when it has, what it logged last says why, and the wait ends."""
+    if proc.poll() is not None:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise AssertionError(f"the inner pytest exited ({proc.returncode}) before {before}:\n{tail}")
+
+
 def _wait_for_line(proc: subprocess.Popen, log: Path, needle: str, timeout: float) -> None:
     def text() -> str:
-        if proc.poll() is not None:
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-            raise AssertionError(f"the inner pytest exited ({proc.returncode}) before logging {needle!r}:\n{tail}")
+        _still_running(proc, log, f"logging {needle!r}")
         return log.read_text(errors="replace")
 
     wait_until(f"the inner pytest to log {needle!r}", text, lambda t: needle in t, timeout=timeout,
@@ -104,9 +109,7 @@ def test_signal_leaves_nothing_behind(sig, when, inner):
     try:
         if when is None:  # xdist's workers log nowhere the controller prints: their port-forwards are the sign
             def forwards() -> list[int]:
-                if proc.poll() is not None:
-                    tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-                    raise AssertionError(f"the inner pytest exited ({proc.returncode}) before a port-forward:\n{tail}")
+                _still_running(proc, log, "a port-forward")
                 return port_forwards_for(name)
 
             wait_until(f"a test of the parallel run on {name} to open its port-forward", forwards, bool, timeout=600,
