@@ -46,6 +46,7 @@ def finished_pod(phase: str = "Succeeded") -> client.V1Pod:
 class _Core:
     pod: client.V1Pod | None = None  # what read_namespaced_pod answers
     namespaces: list[client.V1Namespace] = field(default_factory=list)
+    pods: dict[str, list[client.V1Pod]] = field(default_factory=dict)  # namespace -> pods (list_namespaced_pod)
     calls: list[str] = field(default_factory=list)
 
     def create_namespace(self, body: client.V1Namespace) -> None:
@@ -55,6 +56,15 @@ class _Core:
     def delete_namespace(self, name: str, **_: Any) -> None:
         self.calls.append(f"delete namespace {name}")
         self.namespaces = [n for n in self.namespaces if n.metadata.name != name]
+
+    def read_namespace(self, name: str) -> client.V1Namespace:
+        for n in self.namespaces:
+            if n.metadata.name == name:
+                return n
+        raise ApiException(status=404, reason="Not Found")
+
+    def list_namespaced_pod(self, namespace: str) -> client.V1PodList:
+        return client.V1PodList(items=self.pods.get(namespace, []))
 
     def list_namespace(self, label_selector: str = "") -> client.V1NamespaceList:
         wanted = dict(kv.split("=", 1) for kv in label_selector.split(",") if kv)
