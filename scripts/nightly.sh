@@ -10,6 +10,9 @@
 #                                                              #   runner's own baseline, in artifacts/baseline/
 #   bash scripts/nightly.sh plan     MODE KEDA FROM K8S [ARGS] # print what `e2e` would run, run nothing
 #   bash scripts/nightly.sh e2e      MODE KEDA FROM K8S [ARGS] # the full e2e tier on KEDA (upgrade test: FROM)
+#   bash scripts/nightly.sh nodes    MODE KEDA K8S [ARGS]      # test_node_loss on a cluster of 2 worker nodes;
+#                                                              #   fails when it did not run (a skip is no pass)
+#   bash scripts/nightly.sh ran      JUNIT                     # exit 1 unless a test of JUNIT ran (not skipped)
 #   bash scripts/nightly.sh gate     KEDA FROM [BASELINE]      # KEDA's run against the baseline: verdict to
 #                                                              #   stdout, JUnit, $GITHUB_STEP_SUMMARY; exit 1 on FAIL
 #   bash scripts/nightly.sh link     URL                       # the uploaded artifact's link into the summary
@@ -18,7 +21,7 @@
 #
 # MODE is on (offline: everything built from source) or off (online: the official images and release
 # manifests; CKE_REGISTRY_MIRROR and CKE_KEDA_MANIFEST, with {version}, point them elsewhere). ARGS go to pytest
-# after the script's own (e.g. one test file). CKE_NIGHTLY_DRY_RUN=1 makes build/baseline/e2e/mutants print
+# after the script's own (e.g. one test file). CKE_NIGHTLY_DRY_RUN=1 makes build/baseline/e2e/nodes/mutants print
 # their command and run nothing (the unit test of the workflow).
 #
 # Why a baseline per run: the gate compares times, and a GitHub runner's are not this machine's; so each cell
@@ -111,6 +114,37 @@ case "${1:-}" in
     reach_docker_or_reexec bash "$SELF" e2e "$mode" "$keda" "$from" "$k8s" "$@"
     run_or_print tox -e e2e-full -- "${args[@]}"
     ;;
+  nodes)
+    mode=${2:?MODE} keda=${3:?KEDA} k8s=${4:?K8S}
+    shift 4
+    mode_arg "$mode"; version_arg KEDA "$keda"; k8s_arg "$k8s"
+    tools
+    # shellcheck source=scripts/lib.sh
+    . scripts/lib.sh
+    reach_docker_or_reexec bash "$SELF" nodes "$mode" "$keda" "$k8s" "$@"
+    # Its own cluster, two worker nodes beside the control plane: the e2e step's one-node cluster skips it. Its
+    # result file is its own (the gate reads the e2e step's).
+    run_or_print env CKE_ARTIFACTS_DIR="$ARTIFACTS/nodes" tox -e e2e-slow -- --offline="$mode" --keda-version="$keda" \
+      --k8s-version="$k8s" --nodes=2 --results-file="$ARTIFACTS/nodes/result.json" \
+      --junitxml="$ARTIFACTS/nodes/junit.xml" -rs tests/e2e/test_node_loss.py "$@"
+    # The test skips itself on one node: here a skip is a failure.
+    if [ -z "${CKE_NIGHTLY_DRY_RUN:-}" ]; then bash "$SELF" ran "$ARTIFACTS/nodes/junit.xml"; fi
+    ;;
+  ran)
+    junit=${2:?JUNIT}
+    python3 - "$junit" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+try:
+    cases = list(ET.parse(sys.argv[1]).getroot().iter("testcase"))
+except (OSError, ET.ParseError) as e:
+    sys.exit(f"nightly: ERROR: {sys.argv[1]}: no JUnit to read ({e})")
+skipped = [c.get("name") for c in cases if c.find("skipped") is not None]
+if not cases or len(skipped) == len(cases):
+    sys.exit(f"nightly: ERROR: {sys.argv[1]}: nothing ran ({len(cases)} test(s), skipped: {', '.join(skipped) or '-'})")
+print(f"nightly: {sys.argv[1]}: {len(cases) - len(skipped)} of {len(cases)} test(s) ran", file=sys.stderr)
+PY
+    ;;
   gate)
     keda=${2:?KEDA} from=${3:?FROM} baseline=${4:-$ARTIFACTS/baseline/result.json}
     version_arg KEDA "$keda"; version_arg FROM "$from"
@@ -142,5 +176,5 @@ case "${1:-}" in
     if [ -f "$CACHE/last-build.json" ]; then cp "$CACHE/last-build.json" "$ARTIFACTS/build-logs/"; fi
     ;;
   *)
-    sed -n '2,24p' "$0" >&2; exit 2 ;;
+    sed -n '2,27p' "$0" >&2; exit 2 ;;
 esac

@@ -132,6 +132,10 @@ def test_every_step_of_every_cell_as_the_runner(runner):
             if "nightly.sh e2e" in run_line:
                 assert f"--keda-version={cell['keda']} --keda-from={cell['from']}" in out
                 assert "tox -e e2e-full" in out and "--results-file=artifacts/result.json" in out
+            if "nightly.sh nodes" in run_line:
+                assert f"--keda-version={cell['keda']}" in out and "--nodes=2" in out
+                assert "tox -e e2e-slow" in out and out.rstrip().count("tests/e2e/test_node_loss.py") == 1
+                assert "--results-file=artifacts/nodes/result.json" in out, "not the result file the gate reads"
             if "nightly.sh gate" in run_line:
                 suite = ElementTree.parse(checkout / "artifacts" / "junit-gate.xml").getroot().find("testsuite")
                 assert suite.get("failures") == "0", ElementTree.tostring(suite).decode()[:2000]
@@ -162,3 +166,20 @@ def test_bad_arguments_are_refused_in_one_line_before_anything_runs():
         out = as_runner("", f"bash scripts/nightly.sh {' '.join(args)}", timeout=60, cwd=REPO, check=False)
         errors = [line for line in out.splitlines() if "ERROR" in line]
         assert len(errors) == 1 and message in errors[0], out
+
+
+def test_the_node_loss_step_fails_when_its_test_did_not_run(tmp_path):
+    """test_node_loss skips itself on one node; the nightly step that gives it two must not pass on that skip."""
+    def ran(body: str) -> str:
+        junit = tmp_path / "junit.xml"
+        junit.write_text(f'<testsuites><testsuite name="pytest">{body}</testsuite></testsuites>')
+        return as_runner("", f"bash scripts/nightly.sh ran {junit}; echo exit=$?", timeout=60, cwd=REPO, check=False)
+
+    case = '<testcase classname="tests.e2e.test_node_loss" name="test_a_lost_worker_node_is_survived" time="1">'
+    skipped = ran(case + '<skipped message="needs --nodes 2"/></testcase>')
+    assert "exit=1" in skipped and "nothing ran (1 test(s), skipped: test_a_lost_worker_node_is_survived)" in skipped
+    assert "exit=1" in ran("") and "nothing ran (0 test(s)" in ran("")
+    assert "exit=1" in as_runner("", f"bash scripts/nightly.sh ran {tmp_path}/none.xml; echo exit=$?", timeout=60,
+                                 cwd=REPO, check=False)
+    passed = ran(case + "</testcase>")
+    assert "exit=0" in passed and "1 of 1 test(s) ran" in passed
