@@ -39,6 +39,12 @@ tools() {  # go, tox and the built tools on PATH (written by bootstrap)
   # shellcheck disable=SC1090
   source "$(bash scripts/bootstrap.sh --env)"
 }
+docker_step() {  # SUBCOMMAND ARGS...: tools on PATH, and Docker reached (else this subcommand again under sg docker)
+  tools
+  # shellcheck source=scripts/lib.sh
+  . scripts/lib.sh
+  reach_docker_or_reexec bash "$SELF" "$@"
+}
 run_or_print() {  # the command, unless this is the workflow's dry run
   say "$*"
   if [ -n "${CKE_NIGHTLY_DRY_RUN:-}" ]; then say "dry run: not run"; return 0; fi
@@ -89,10 +95,7 @@ case "${1:-}" in
     mode=${2:?MODE} from=${3:?FROM} k8s=${4:?K8S}
     shift 4
     mode_arg "$mode"; version_arg FROM "$from"; k8s_arg "$k8s"
-    tools
-    # shellcheck source=scripts/lib.sh
-    . scripts/lib.sh
-    reach_docker_or_reexec bash "$SELF" baseline "$mode" "$from" "$k8s" "$@"
+    docker_step baseline "$mode" "$from" "$k8s" "$@"
     # --keda-from is the candidate's own pair end; the baseline run never swaps KEDA, it only needs a valid one.
     run_or_print env CKE_ARTIFACTS_DIR="$ARTIFACTS/baseline" tox -e e2e -- --offline="$mode" --keda-version="$from" \
       --keda-from="$from" --k8s-version="$k8s" --repeat="$BASELINE_REPEAT" \
@@ -109,19 +112,14 @@ case "${1:-}" in
           --results-file="$ARTIFACTS/result.json" "$@")
     # The nightly runs the whole e2e tier, the slow KEDA-feature scenarios included (tox -e e2e-full).
     if [ "$sub" = plan ]; then say "tox -e e2e-full -- ${args[*]}"; exit 0; fi
-    # shellcheck source=scripts/lib.sh
-    . scripts/lib.sh
-    reach_docker_or_reexec bash "$SELF" e2e "$mode" "$keda" "$from" "$k8s" "$@"
+    docker_step e2e "$mode" "$keda" "$from" "$k8s" "$@"
     run_or_print tox -e e2e-full -- "${args[@]}"
     ;;
   nodes)
     mode=${2:?MODE} keda=${3:?KEDA} k8s=${4:?K8S}
     shift 4
     mode_arg "$mode"; version_arg KEDA "$keda"; k8s_arg "$k8s"
-    tools
-    # shellcheck source=scripts/lib.sh
-    . scripts/lib.sh
-    reach_docker_or_reexec bash "$SELF" nodes "$mode" "$keda" "$k8s" "$@"
+    docker_step nodes "$mode" "$keda" "$k8s" "$@"
     # Its own cluster, two worker nodes beside the control plane: the e2e step's one-node cluster skips it. Its
     # result file is its own (the gate reads the e2e step's).
     run_or_print env CKE_ARTIFACTS_DIR="$ARTIFACTS/nodes" tox -e e2e-slow -- --offline="$mode" --keda-version="$keda" \

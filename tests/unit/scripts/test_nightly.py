@@ -2,7 +2,7 @@
 `${{ ... }}` filled in, as a non-root user with passwordless sudo, with GITHUB_OUTPUT, GITHUB_PATH,
 GITHUB_STEP_SUMMARY and the rest set, in a checkout of its own; each step's products are checked.
 
-The steps that run a cluster (build, baseline, e2e, mutants) run here as CKE_NIGHTLY_DRY_RUN (they print the
+The steps that run a cluster (build, baseline, e2e, nodes, mutants) run here as CKE_NIGHTLY_DRY_RUN (they print the
 command they would run, which is checked); tests/e2e/test_online_mode.py runs `e2e` and `gate` for real. The
 `tox -e unit` step is this tier itself and is not run again from inside it. The gate step runs for real on
 result files placed where the baseline and e2e steps write them: the stored baseline against itself passes, a
@@ -29,7 +29,7 @@ from tests.unit.support.runner_user import runner_user as ensure_runner_user
 WORKFLOW = REPO / ".github" / "workflows" / "nightly.yml"
 BASELINE = REPO / "docs" / "results" / "baseline-2.20.2-online.json"
 ARTIFACT_URL = "https://github.com/o/r/actions/runs/1/artifacts/2"
-DRY = ("nightly.sh build", "nightly.sh baseline", "nightly.sh e2e", "nightly.sh mutants")
+DRY = ("nightly.sh build", "nightly.sh baseline", "nightly.sh e2e", "nightly.sh nodes", "nightly.sh mutants")
 
 
 @pytest.fixture(scope="module")
