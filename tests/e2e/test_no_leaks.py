@@ -55,10 +55,15 @@ def _wait_for_line(proc: subprocess.Popen, log: Path, needle: str, timeout: floa
 
 
 def _inner_run(name: str, options, provisioned, tmp_path: Path, log: Path, how: str) -> subprocess.Popen:
-    """The low-priority test on a cluster of its own, started as `tox -e e2e -- ...` (the laptop's command;
-    --skip-pkg-install: the outer run's tox environment is in use and already holds the package), as a bare
-    pytest, or as `pytest -n 2` with the scale-to-zero test beside it (two workers on the one cluster the
-    controller owns). Its own process group, SIGINT at its default (`spawn`), whatever this process inherited."""
+    """The low-priority test on a cluster of its own, started as `tox -e e2e -- ...` (the laptop's command), as a
+    bare pytest, or as `pytest -n 2` with the scale-to-zero test beside it (two workers on the one cluster the
+    controller owns). Its own process group, SIGINT at its default (`spawn`), whatever this process inherited.
+
+    Through tox: with --skip-pkg-install only when this run is `tox -e e2e` itself (that environment is in use
+    and holds the package; reinstalling it under the running tests is what the flag avoids). From `tox -e
+    e2e-parallel` or a bare pytest, the e2e environment may not exist yet, and the flag would skip its
+    dependencies too (seen: "pytest is not allowed" in a fresh checkout's first `tox -e e2e-parallel`). tox's
+    own TOX_* variables are left out, as a terminal has none."""
     tests = [str(REPO / "tests/e2e/test_low_priority.py")]
     if how == PARALLEL:
         tests.append(str(REPO / "tests/e2e/test_scale_to_zero.py"))
@@ -66,11 +71,13 @@ def _inner_run(name: str, options, provisioned, tmp_path: Path, log: Path, how: 
     if how == "tox":
         tox = shutil.which("tox")
         assert tox, "tox is not on PATH (scripts/bootstrap.sh installs it; source its --env file)"
-        argv = [tox, "-e", "e2e", "--skip-pkg-install", "--", *args]
+        in_e2e = os.environ.get("TOX_ENV_NAME") == "e2e"
+        argv = [tox, "-e", "e2e", *(("--skip-pkg-install",) if in_e2e else ()), "--", *args]
     else:
         argv = [sys.executable, "-c", INNER_PYTEST, "-m", "e2e", *(("-n", "2") if how == PARALLEL else ()), *args]
+    env = {k: v for k, v in os.environ.items() if not (how == "tox" and k.startswith("TOX_"))}
     with log.open("w") as out:
-        return spawn(argv, stdout=out, cwd=REPO, new_group=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        return spawn(argv, stdout=out, cwd=REPO, new_group=True, env={**env, "PYTHONUNBUFFERED": "1"})
 
 
 def _take_stock_and_clean(kind: Kind, name: str) -> tuple[bool, list[int]]:
